@@ -1,0 +1,46 @@
+# sanctioncast: everything a fresh machine needs starts here.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+QUARTER ?=
+RUN_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help run test lint format ui bench clean
+
+help:  ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@ $(VENV)/.installed
+
+run: $(VENV)/.installed  ## create .venv, install, run the quarterly forecast on the embedded data
+	$(BIN)/sanctioncast run $(if $(QUARTER),--quarter $(QUARTER),) $(RUN_ARGS)
+
+test: lint  ## create .venv with dev extras, lint, type-check, run the whole test suite
+	$(BIN)/python -m pytest -n 2 -q
+
+lint: $(VENV)/.installed-dev  ## ruff lint + format check, mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: $(VENV)/.installed-dev  ## apply ruff format and safe fixes
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+ui: $(VENV)/.installed  ## MLflow UI on http://127.0.0.1:5000 against the project's store
+	$(BIN)/mlflow server --host 127.0.0.1 --port 5000 \
+	  --backend-store-uri sqlite:///mlruns/mlflow.db
+
+clean:  ## remove the virtual environment and caches (keeps mlruns/ and reports/)
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

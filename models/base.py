@@ -1,0 +1,252 @@
+"""The forecaster contract every model in sanctioncast follows.
+
+Public ``fit`` / ``predict`` check inputs and state once, then call the private ``_fit`` /
+``_predict`` that a model writes (the sktime pattern). ``__init__`` only stores hyperparameters;
+everything learned in ``fit`` ends in ``_``. What a model can do is declared in ``_tags``.
+
+Every model returns one frame shape from ``predict``: index ``period`` (a ``PeriodIndex`` of the
+``h`` periods after the training data), columns ``mean`` then ``lo_<L>``, ``hi_<L>`` for each
+requested level ``L`` (default 80 and 95). Intervals always nest.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Sequence
+from typing import Any, ClassVar, Self
+
+import numpy as np
+import pandas as pd
+
+from features.errors import InputError
+from features.periods import future_periods, season_length
+
+#: default interval levels, in percent
+DEFAULT_LEVELS: tuple[int, ...] = (80, 95)
+
+#: tag defaults; a model overrides only what differs
+BASE_TAGS: dict[str, Any] = {
+    "capability:exogenous": False,  # uses X when given
+    "capability:pred_int": True,  # returns intervals from its own model
+    "capability:multivariate": False,
+    "requires:exogenous": False,  # refuses to fit without X
+    "requires:min_obs": 2,  # fewer observations -> ModelRefusal
+    "requires:seasonal_cycles": 0,  # full seasonal cycles needed when seasonal
+    "seasonal": False,  # uses the seasonal period
+    "complexity": 1,  # ties in model comparison go to the lower value
+    "family": "baseline",
+}
+
+
+class ModelRefusal(ValueError):
+    """The model cannot be fitted to this input (too short, too few cycles, no exogenous data).
+
+    Pipelines report it as ``status: "failed"`` with the message and go on with other models.
+    """
+
+
+class NotFittedError(ValueError, AttributeError):
+    """``predict`` was called before ``fit``."""
+
+
+def interval_columns(levels: Sequence[float]) -> list[str]:
+    """Column names of a forecast frame for these levels: ``mean, lo_80, hi_80, ...``."""
+    cols = ["mean"]
+    for lv in levels:
+        cols += [f"lo_{_fmt_level(lv)}", f"hi_{_fmt_level(lv)}"]
+    return cols
+
+
+def _fmt_level(level: float) -> str:
+    return str(int(level)) if float(level).is_integer() else str(level).replace(".", "_")
+
+
+def normal_intervals(
+    mean: np.ndarray, sd: np.ndarray, levels: Sequence[float]
+) -> dict[str, np.ndarray]:
+    """Symmetric Gaussian intervals ``mean ± z * sd`` in the contract's column names."""
+    from scipy.stats import norm
+
+    out: dict[str, np.ndarray] = {"mean": np.asarray(mean, dtype=float)}
+    for lv in levels:
+        z = norm.ppf(0.5 + lv / 200.0)
+        out[f"lo_{_fmt_level(lv)}"] = mean - z * sd
+        out[f"hi_{_fmt_level(lv)}"] = mean + z * sd
+    return out
+
+
+class BaseForecaster:
+    """Base class: subclass, set ``name`` and ``_tags``, write ``__init__``, ``_fit``, ``_predict``.
+
+    See ``models/_template.py`` for a filled-in example.
+    """
+
+    name: ClassVar[str] = ""
+    _tags: ClassVar[dict[str, Any]] = {}
+
+    # -- tags and parameters ---------------------------------------------------------------
+    @classmethod
+    def get_tags(cls) -> dict[str, Any]:
+        """All tags, defaults overridden along the class hierarchy."""
+        tags = dict(BASE_TAGS)
+        for klass in reversed(cls.__mro__):
+            tags.update(getattr(klass, "_tags", {}))
+        return tags
+
+    @classmethod
+    def get_tag(cls, key: str) -> Any:
+        return cls.get_tags()[key]
+
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        sig = inspect.signature(cls.__init__)
+        return [p for p in sig.parameters if p != "self"]
+
+    def get_params(self) -> dict[str, Any]:
+        """Hyperparameters as given to ``__init__``: exactly what rebuilds the model."""
+        return {p: getattr(self, p) for p in self._param_names()}
+
+    def clone(self, **overrides: Any) -> Self:
+        """A new, unfitted model with the same hyperparameters (some overridden)."""
+        params = self.get_params()
+        unknown = set(overrides) - set(params)
+        if unknown:
+            raise InputError(f"model {self.name!r} has no parameter {sorted(unknown)[0]!r}")
+        params.update(overrides)
+        return type(self)(**params)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
+
+    # -- public contract ---------------------------------------------------------------------
+    @property
+    def is_fitted(self) -> bool:
+        return getattr(self, "is_fitted_", False)
+
+    def fit(self, y: pd.Series, X: pd.DataFrame | None = None) -> Self:
+        """Fit to ``y`` (float series on a regular PeriodIndex) and optional exogenous ``X``.
+
+        ``X`` must cover exactly ``y``'s periods. Inputs are never modified.
+        """
+        y = self._check_y(y)
+        tags = self.get_tags()
+        X_in = None
+        if X is not None and tags["capability:exogenous"]:
+            X_in = self._check_X(X, y.index, "fit")
+        if tags["requires:exogenous"] and X_in is None:
+            raise ModelRefusal(f"{self.name}: needs exogenous regressors X, none given")
+        self.sp_ = self._resolve_sp(y.index)
+        need = self.min_obs(self.sp_)
+        if len(y) < need:
+            raise ModelRefusal(f"{self.name}: needs at least {need} observations, got {len(y)}")
+        self.cutoff_ = y.index[-1]
+        self.n_obs_ = len(y)
+        self.exog_columns_ = list(X_in.columns) if X_in is not None else []
+        self._fit(y.copy(), None if X_in is None else X_in.copy())
+        self.is_fitted_ = True
+        return self
+
+    def predict(
+        self, h: int, X: pd.DataFrame | None = None, level: Sequence[float] = DEFAULT_LEVELS
+    ) -> pd.DataFrame:
+        """Forecast ``h`` periods after the training data with intervals at each ``level`` (%).
+
+        ``X`` holds future exogenous values for those periods; required when the model was
+        fitted with exogenous regressors.
+        """
+        if not self.is_fitted:
+            raise NotFittedError(f"{self.name}: call fit before predict")
+        if isinstance(h, bool) or not isinstance(h, int | np.integer) or h < 1:
+            raise InputError(f"horizon must be a positive integer, got {h!r}")
+        levels = sorted(float(lv) for lv in level)
+        if any(not 0 < lv < 100 for lv in levels) or len(set(levels)) != len(levels):
+            raise InputError(
+                f"interval levels must be distinct values in (0, 100), got {list(level)}"
+            )
+        fh = future_periods(self.cutoff_, int(h))
+        X_future = None
+        if self.exog_columns_:
+            if X is None:
+                raise InputError(
+                    f"{self.name}: fitted with exogenous {self.exog_columns_}; "
+                    f"future values for {fh[0]}..{fh[-1]} are required"
+                )
+            X_future = self._check_X(X, fh, "predict")[self.exog_columns_]
+        raw = self._predict(int(h), X_future, levels)
+        out = pd.DataFrame(raw, columns=interval_columns(levels))
+        out.index = fh
+        out.index.name = "period"
+        return self._check_output(out, levels)
+
+    # -- for subclasses ------------------------------------------------------------------------
+    def min_obs(self, sp: int) -> int:
+        """Fewest observations this configuration can be fitted to."""
+        tags = self.get_tags()
+        cycles = tags["requires:seasonal_cycles"] if (tags["seasonal"] and sp > 1) else 0
+        return max(int(tags["requires:min_obs"]), cycles * sp)
+
+    def _resolve_sp(self, index: pd.PeriodIndex) -> int:
+        sp = getattr(self, "sp", None)
+        return int(sp) if sp else season_length(index)
+
+    def _fit(self, y: pd.Series, X: pd.DataFrame | None) -> None:
+        raise NotImplementedError
+
+    def _predict(
+        self, h: int, X: pd.DataFrame | None, levels: list[float]
+    ) -> dict[str, np.ndarray]:
+        """Return ``{"mean": ..., "lo_80": ..., "hi_80": ...}`` arrays of length ``h``."""
+        raise NotImplementedError
+
+    # -- checks ---------------------------------------------------------------------------------
+    def _check_y(self, y: pd.Series) -> pd.Series:
+        if not isinstance(y, pd.Series):
+            raise InputError(f"{self.name}: y must be a pandas Series, got {type(y).__name__}")
+        if not isinstance(y.index, pd.PeriodIndex):
+            raise InputError(
+                f"{self.name}: y must have a PeriodIndex, got {type(y.index).__name__}"
+            )
+        if len(y) == 0:
+            raise InputError(f"{self.name}: y is empty")
+        full = pd.period_range(y.index[0], y.index[-1], freq=y.index.freq)
+        if len(full) != len(y) or not y.index.equals(full):
+            raise InputError(f"{self.name}: y's periods must be regular, sorted and unique")
+        arr = y.to_numpy(dtype=float)
+        if not np.isfinite(arr).all():
+            bad = y.index[~np.isfinite(arr)][0]
+            raise InputError(f"{self.name}: y is missing or infinite at {bad}")
+        return y.astype(float)
+
+    def _check_X(self, X: pd.DataFrame, index: pd.PeriodIndex, stage: str) -> pd.DataFrame:
+        if not isinstance(X, pd.DataFrame):
+            raise InputError(f"{self.name}: X must be a DataFrame, got {type(X).__name__}")
+        missing = index.difference(X.index)
+        if len(missing):
+            raise InputError(f"{self.name}: X has no row for {missing[0]} ({stage})")
+        Xa = X.loc[index].astype(float)
+        vals = Xa.to_numpy()
+        if not np.isfinite(vals).all():
+            r, c = np.argwhere(~np.isfinite(vals))[0]
+            raise InputError(
+                f"{self.name}: X column {Xa.columns[c]!r} is missing at {index[r]} ({stage})"
+            )
+        return Xa
+
+    def _check_output(self, out: pd.DataFrame, levels: list[float]) -> pd.DataFrame:
+        mean = out["mean"].to_numpy()
+        if not np.isfinite(mean).all():
+            raise ModelRefusal(f"{self.name}: produced a non-finite forecast")
+        inner_lo, inner_hi = mean, mean
+        for lv in levels:  # ascending: each interval must contain the previous one
+            lo = out[f"lo_{_fmt_level(lv)}"].to_numpy()
+            hi = out[f"hi_{_fmt_level(lv)}"].to_numpy()
+            if not (np.isfinite(lo).all() and np.isfinite(hi).all()):
+                raise ModelRefusal(f"{self.name}: produced a non-finite {lv:g}% interval")
+            tol = 1e-9 * (1.0 + np.abs(mean))
+            if (lo > inner_lo + tol).any() or (hi < inner_hi - tol).any():
+                raise ModelRefusal(
+                    f"{self.name}: {lv:g}% interval does not contain the narrower one"
+                )
+            inner_lo, inner_hi = lo, hi
+        return out

@@ -1,0 +1,155 @@
+"""Exponential smoothing (ETS) in state-space form, statsmodels ``ETSModel``.
+
+With ``"auto"`` components the model is chosen by AICc over error x trend (damped or not) x
+seasonal, as in Hyndman et al. (2008) and R's ``forecast::ets``: multiplicative components only
+for strictly positive data, seasonal ones only with at least two full cycles, and no candidate
+with as many parameters as observations. Intervals are exact where statsmodels has the formula
+(additive-error linear models) and simulated otherwise, with a fixed seed.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import warnings
+
+import numpy as np
+import pandas as pd
+from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+from models.base import BaseForecaster, ModelRefusal, _fmt_level
+
+log = logging.getLogger(__name__)
+
+
+class ETS(BaseForecaster):
+    """ETS with automatic selection by an information criterion.
+
+    Parameters
+    ----------
+    error : ``"add"``, ``"mul"`` or ``"auto"``.
+    trend : ``None``, ``"add"`` or ``"auto"``.
+    damped_trend : ``True``, ``False`` or ``"auto"`` (only with a trend).
+    seasonal : ``None``, ``"add"``, ``"mul"`` or ``"auto"``.
+    sp : seasonal period; ``None`` takes it from the data's frequency.
+    ic : information criterion for ``"auto"``: ``"aicc"``, ``"aic"`` or ``"bic"``.
+    simulation_seed : seed for simulated intervals of multiplicative models.
+    """
+
+    name = "ets"
+    _tags = {
+        "seasonal": True,
+        "requires:min_obs": 6,
+        "complexity": 3,
+        "family": "exponential smoothing",
+    }
+
+    def __init__(
+        self,
+        error: str = "auto",
+        trend: str | None = "auto",
+        damped_trend: bool | str = "auto",
+        seasonal: str | None = "auto",
+        sp: int | None = None,
+        ic: str = "aicc",
+        simulation_seed: int = 0,
+    ) -> None:
+        self.error = error
+        self.trend = trend
+        self.damped_trend = damped_trend
+        self.seasonal = seasonal
+        self.sp = sp
+        self.ic = ic
+        self.simulation_seed = simulation_seed
+
+    def _candidates(self, y: np.ndarray) -> list[tuple[str, str | None, bool, str | None]]:
+        positive = bool((y > 0).all())
+        n, m = len(y), self.sp_
+        errors = ["add", "mul"] if self.error == "auto" else [self.error]
+        trends = [None, "add"] if self.trend == "auto" else [self.trend]
+        if self.seasonal == "auto":
+            seasonals: list[str | None] = [None]
+            if m > 1 and n >= 2 * m + 2:
+                seasonals += ["add", "mul"]
+        else:
+            seasonals = [self.seasonal]
+        out = []
+        for e, t, s in itertools.product(errors, trends, seasonals):
+            if not positive and "mul" in (e, s):
+                continue
+            dampings = (
+                [False, True]
+                if (t and self.damped_trend == "auto")
+                else [bool(t and self.damped_trend)]
+            )
+            for d in dampings:
+                k = (
+                    1
+                    + (t is not None)
+                    + d
+                    + (s is not None)
+                    + 1
+                    + (t is not None)
+                    + ((m - 1) if s else 0)
+                )
+                if n > k + 2:  # AICc needs n > k + 1; one more keeps the fit identified
+                    out.append((e, t, d, s))
+        return out
+
+    def _fit(self, y: pd.Series, X: pd.DataFrame | None) -> None:
+        arr = y.to_numpy()
+        endog = pd.Series(arr)  # statsmodels' ETS prediction needs a pandas endog (RangeIndex)
+        cands = self._candidates(arr)
+        if not cands:
+            raise ModelRefusal(
+                f"ets: no ETS configuration can be fitted to {len(arr)} observations"
+            )
+        best, best_ic = None, np.inf
+        for e, t, d, s in cands:
+            model = ETSModel(
+                endog,
+                error=e,
+                trend=t,
+                damped_trend=d,
+                seasonal=s,
+                seasonal_periods=self.sp_ if s else None,
+                initialization_method="estimated",
+            )
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                try:
+                    res = model.fit(disp=False, maxiter=2000)
+                except (ValueError, np.linalg.LinAlgError) as exc:
+                    log.debug("ets %s skipped: %s", (e, t, d, s), exc)
+                    continue
+            score = float(getattr(res, self.ic))
+            if np.isfinite(score) and score < best_ic:
+                best, best_ic = res, score
+        if best is None:
+            raise ModelRefusal("ets: every candidate configuration failed to fit")
+        self.result_ = best
+        m = best.model
+        self.selected_ = {
+            "error": m.error,
+            "trend": m.trend,
+            "damped_trend": bool(m.damped_trend),
+            "seasonal": m.seasonal,
+            self.ic: best_ic,
+        }
+
+    def _predict(
+        self, h: int, X: pd.DataFrame | None, levels: list[float]
+    ) -> dict[str, np.ndarray]:
+        n = self.n_obs_
+        pred = self.result_.get_prediction(
+            start=n,
+            end=n + h - 1,
+            simulate_repetitions=2000,
+            rng=np.random.default_rng(self.simulation_seed),
+        )
+        out: dict[str, np.ndarray] = {"mean": np.asarray(pred.predicted_mean, dtype=float)}
+        for lv in levels:
+            pi = np.asarray(pred.pred_int(alpha=1 - lv / 100.0), dtype=float)
+            out[f"lo_{_fmt_level(lv)}"] = pi[:, 0]
+            out[f"hi_{_fmt_level(lv)}"] = pi[:, 1]
+        return out
