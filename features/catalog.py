@@ -168,11 +168,15 @@ def _read_catalog(path: Path, mtime: float) -> Catalog:
         err = exc.errors()[0]
         field = ".".join(str(p) for p in err["loc"])
         raise InputError(f"{path}: field {field!r}: {err['msg']}") from None
-    for sid, s in [*cat.series.items(), *cat.templates.items()]:
+    entries: list[tuple[str, SeriesSpec | TemplateSpec]] = [
+        *(("series." + k, v) for k, v in cat.series.items()),
+        *(("templates." + k, v) for k, v in cat.templates.items()),
+    ]
+    for where, s in entries:
         if s.source not in cat.sources:
-            raise InputError(f"{path}: field 'series.{sid}.source': unknown source {s.source!r}")
+            raise InputError(f"{path}: field '{where}.source': unknown source {s.source!r}")
         if s.loader not in LOADERS:
-            raise InputError(f"{path}: field 'series.{sid}.loader': unknown loader {s.loader!r}")
+            raise InputError(f"{path}: field '{where}.loader': unknown loader {s.loader!r}")
     return cat
 
 

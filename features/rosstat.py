@@ -178,7 +178,7 @@ def annual_growth(path: str | Path, code: str, sheet: str = "1") -> pd.Series:
 
 
 def quarterly_growth(path: str | Path, code: str) -> tuple[pd.Series, pd.Series]:
-    """Quarterly indices of one OKVED2 code: (% of previous quarter, % of same quarter a year ago)."""
+    """Quarterly indices of one OKVED2 code: (% of previous quarter, % of the quarter a year ago)."""
     return read_rosstat_sheet(path, "1").row(code), read_rosstat_sheet(path, "2").row(code)
 
 
@@ -242,7 +242,7 @@ def chain_quarterly(qoq: pd.Series, yoy: pd.Series, base_year: int = 2021) -> pd
 
 
 def chain_residuals(level: pd.Series, qoq: pd.Series, yoy: pd.Series) -> pd.DataFrame:
-    """Published q/q and y/y indices against the ones the level index implies (percentage points)."""
+    """Published q/q and y/y indices against those the level index implies (in points)."""
     implied_qoq = 100.0 * level / level.shift(1)
     implied_yoy = 100.0 * level / level.shift(4)
     out = pd.DataFrame(

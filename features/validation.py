@@ -55,6 +55,7 @@ def validate_series(
         nonpos = ~nan & (arr <= 0)
         if nonpos.any():
             raise InputError(
-                f"{where}: column {column!r} must be positive, got {arr[nonpos][0]:g} at {idx[nonpos][0]}"
+                f"{where}: column {column!r} must be positive, "
+                f"got {arr[nonpos][0]:g} at {idx[nonpos][0]}"
             )
     return values.astype(float)
