@@ -178,7 +178,7 @@ def annual_growth(path: str | Path, code: str, sheet: str = "1") -> pd.Series:
 
 
 def quarterly_growth(path: str | Path, code: str) -> tuple[pd.Series, pd.Series]:
-    """Quarterly indices of one OKVED2 code: (% of previous quarter, % of the quarter a year ago)."""
+    """Quarterly indices of one OKVED2 code: (% of previous quarter, % of a year earlier)."""
     return read_rosstat_sheet(path, "1").row(code), read_rosstat_sheet(path, "2").row(code)
 
 
