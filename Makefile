@@ -42,5 +42,20 @@ ui: $(VENV)/.installed  ## MLflow UI on http://127.0.0.1:5000 against the projec
 	$(BIN)/mlflow server --host 127.0.0.1 --port 5000 \
 	  --backend-store-uri sqlite:///mlruns/mlflow.db
 
+PEER_VENV := benchmarks/.venv-statsforecast
+
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[bench]"
+	touch $@ $(VENV)/.installed
+
+# statsforecast 2.1 pins pandas < 3 (ours: 3): the peer gets its own environment
+$(PEER_VENV)/bin/python:
+	$(PYTHON) -m venv $(PEER_VENV)
+	$(PEER_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(PEER_VENV)/bin/python -m pip install --quiet "statsforecast>=2.1,<2.2"
+
+bench: $(VENV)/.installed-bench $(PEER_VENV)/bin/python  ## benchmarks vs peers (long; BENCH_QUICK=1: smoke run) -> benchmarks/results/
+	$(BIN)/python benchmarks/run.py
+
 clean:  ## remove the virtual environment and caches (keeps mlruns/ and reports/)
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

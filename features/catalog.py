@@ -6,6 +6,14 @@ report or an MLflow run must say about them (source, licence, vintage, file hash
 
 Vintages: each source lists its releases; ``vintage="latest"`` takes the newest, a date takes the
 newest release on or before that date, so a real-time backtest sees what was published then.
+A series may list extra releases of its own (``series.<id>.vintages``), and any vintage may name
+its own ``loader`` and ``params``: an earlier release kept in another format (e.g. a small cited
+CSV of a first estimate) loads beside the current xlsx. Releases never share a date, so no
+vintage overwrites another.
+
+Releases stored by ``sanctioncast data fetch`` are added at load time from their manifests
+(:func:`fetched_vintages`, :mod:`features.connectors.store`); one fetched on the date of a
+catalogued release sorts after it, so the fetched copy wins that date.
 """
 
 from __future__ import annotations
@@ -13,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -43,6 +52,10 @@ class Vintage(_Strict):
     path: str
     sha256: str | None = None
     note: str = ""
+    #: loader for a file in another format than the series' own; ``None``: the series' loader
+    loader: str | None = None
+    #: merged over the series' params for this vintage only
+    params: dict[str, Any] = Field(default_factory=dict)
 
 
 class Source(_Strict):
@@ -64,6 +77,8 @@ class SeriesSpec(_Strict):
     notes: str = ""
     reconstructed: bool = False
     positive: bool = True
+    #: releases of this series only, beside its source's (e.g. a first estimate kept as CSV)
+    vintages: list[Vintage] = Field(default_factory=list)
 
 
 class TemplateSpec(_Strict):
@@ -101,9 +116,8 @@ class Catalog(_Strict):
                 positive=t.positive,
             )
         known = ", ".join(sorted(self.series))
-        raise InputError(
-            f"unknown series {series_id!r}; known: {known}; or okved2_q:CODE / okved2_a:CODE"
-        )
+        patterns = " / ".join(f"{t}:CODE" for t in sorted(self.templates))
+        raise InputError(f"unknown series {series_id!r}; known: {known}; or {patterns}")
 
 
 @dataclass(frozen=True)
@@ -177,7 +191,29 @@ def _read_catalog(path: Path, mtime: float) -> Catalog:
             raise InputError(f"{path}: field '{where}.source': unknown source {s.source!r}")
         if s.loader not in LOADERS:
             raise InputError(f"{path}: field '{where}.loader': unknown loader {s.loader!r}")
+    for name, src in cat.sources.items():
+        _check_vintages(path, f"sources.{name}.vintages", src.vintages)
+    for sid, spec in cat.series.items():
+        _check_vintages(
+            path, f"series.{sid}.vintages", spec.vintages, cat.sources[spec.source].vintages
+        )
     return cat
+
+
+def _check_vintages(
+    path: Path, where: str, vintages: list[Vintage], beside: list[Vintage] | None = None
+) -> None:
+    """Vintage loaders exist; no release date repeats among ``vintages`` and ``beside``."""
+    seen = {v.release for v in beside or []}
+    for i, v in enumerate(vintages):
+        if v.loader is not None and v.loader not in LOADERS:
+            raise InputError(f"{path}: field '{where}.{i}.loader': unknown loader {v.loader!r}")
+        if v.release in seen:
+            raise InputError(
+                f"{path}: field '{where}': release {v.release.isoformat()} appears twice "
+                "(each vintage needs its own release date)"
+            )
+        seen.add(v.release)
 
 
 def get_catalog() -> Catalog:
@@ -187,9 +223,14 @@ def get_catalog() -> Catalog:
     return _read_catalog(path, mtime)
 
 
-def pick_vintage(source: Source, vintage: str | dt.date = "latest") -> Vintage:
-    """The newest release on or before ``vintage`` (``"latest"``: the newest of all)."""
-    ordered = sorted(source.vintages, key=lambda v: v.release)
+def pick_vintage(
+    source: Source, vintage: str | dt.date = "latest", extra: Sequence[Vintage] = ()
+) -> Vintage:
+    """The newest release on or before ``vintage`` (``"latest"``: the newest of all).
+
+    ``extra`` are a series' own releases, considered together with the source's.
+    """
+    ordered = sorted([*source.vintages, *extra], key=lambda v: v.release)
     if vintage == "latest":
         return ordered[-1]
     try:
@@ -210,24 +251,44 @@ def list_series() -> list[str]:
     return sorted(get_catalog().series)
 
 
+def fetched_vintages(source_id: str, spec: SeriesSpec) -> list[Vintage]:
+    """Releases of ``source_id`` stored by ``sanctioncast data fetch`` that serve ``spec``.
+
+    Read from the manifests under ``data/*/fetched/`` (:mod:`features.connectors.store`), oldest
+    first; a fetched vintage whose loader is not in :data:`features.loaders.LOADERS` is skipped.
+    """
+    from features.connectors.store import registered_vintages  # lazy: the store imports requests
+
+    return [
+        Vintage.model_validate({k: v for k, v in e.items() if k in Vintage.model_fields})
+        for e in registered_vintages(data_dir(), source_id, params=spec.params, loaders=LOADERS)
+    ]
+
+
 def load(series_id: str, vintage: str | dt.date = "latest") -> SeriesData:
     """Load a catalogued series at a vintage; see the module docstring."""
     cat = get_catalog()
     spec = cat.spec(series_id)
     source = cat.sources[spec.source]
-    v = pick_vintage(source, vintage)
+    v = pick_vintage(source, vintage, [*spec.vintages, *fetched_vintages(spec.source, spec)])
     path = data_dir() / v.path
-    values = _load_values(spec.loader, str(path), tuple(sorted(spec.params.items())), v.release)
+    params = tuple(sorted({**spec.params, **v.params}.items()))
+    loader = v.loader or spec.loader
+    values = _load_values(loader, str(path), params, v.release, spec.positive)
     return SeriesData(series_id, spec, source, v, path, values.copy())
 
 
 @cache
 def _load_values(
-    loader: str, path: str, params: tuple[tuple[str, Any], ...], release: dt.date
+    loader: str,
+    path: str,
+    params: tuple[tuple[str, Any], ...],
+    release: dt.date,
+    positive: bool = True,
 ) -> pd.Series:
     values = LOADERS[loader](Path(path), **dict(params))
     return validate_series(
-        values, f"{Path(path).name} ({dict(params)})", positive=True, allow_missing=False
+        values, f"{Path(path).name} ({dict(params)})", positive=positive, allow_missing=False
     )
 
 

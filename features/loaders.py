@@ -12,7 +12,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from features import rosstat
+from features import cbr, chips, eia, eurostat, imf, rosstat, sanctions_regressors
+from features.connectors import cbr as connectors_cbr
+from features.connectors import comtrade as connectors_comtrade
+from features.connectors import eurostat as connectors_eurostat
 
 Loader = Callable[..., pd.Series]
 
@@ -33,4 +36,18 @@ LOADERS: dict[str, Loader] = {
     "rosstat_quarterly_level": _rosstat_quarterly_level,
     "rosstat_annual_level": _rosstat_annual_level,
     "rosstat_annual_growth": _rosstat_annual_growth,
+    "rosstat_annual_growth_csv": rosstat.annual_growth_csv,
+    "rosstat_annual_level_csv": rosstat.annual_level_csv,
+    "rosstat_okved11_growth": rosstat.okved11_growth,
+    "rosstat_okved11_level": rosstat.okved11_level,
+    "imf_ru_imports": imf.ru_imports,
+    "eurostat_exports": eurostat.exports,
+    "eia_brent": eia.brent,
+    "cbr_monthly": cbr.monthly,
+    "chip_reconstruction": chips.load_series,
+    "sanctions_regressor": sanctions_regressors.load_regressor,
+    # vintages stored by `sanctioncast data fetch` (features/connectors)
+    "cbr_xml": connectors_cbr.load_rates,
+    "eurostat_comext": connectors_eurostat.load_exports,
+    "comtrade_mirror": connectors_comtrade.load_mirror,
 }

@@ -6,9 +6,13 @@ Frequencies are named by their one-letter code: ``"M"`` monthly, ``"Q"`` quarter
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from features.errors import InputError
+
+_HAS_YEAR = re.compile(r"^(1[89]|2[01])\d{2}(\D|$)")
 
 #: one-letter frequency code -> pandas period alias
 PANDAS_FREQ: dict[str, str] = {"M": "M", "Q": "Q-DEC", "A": "Y-DEC"}
@@ -51,6 +55,8 @@ def parse_period(value: object, freq: str) -> pd.Period:
     text = str(value).strip().replace("-Q", "Q").replace(" ", "")
     if not text or text.lower() == "nan":
         raise ValueError("empty period")
+    if not _HAS_YEAR.match(text):  # pandas reads a bare month name as year 1
+        raise ValueError(f"{text!r} has no four-digit year")
     return pd.Period(text, freq=PANDAS_FREQ[check_freq(freq)])
 
 

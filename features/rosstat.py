@@ -11,25 +11,39 @@ is ``Код ОКВЭД2`` (spacing varies), then one row per activity with its O
 
 Codes may carry trailing spaces (``"BCDE "``); cells that are not numbers (``"…"``, ``"-"``) are
 missing values. Nothing here is specific to one code, so a new release drops in unchanged.
+
+Also here: the older OKVED rev. 1.1 table (``ind_prom_okved.xlsx``, 1992-2016, activity names but
+no code column, see :func:`read_okved11_sheet`), the release date printed on a workbook's contents
+sheet (:func:`updated_on`), and earlier releases kept as small cited CSVs
+(:func:`annual_growth_csv`) so a vintage in another format loads beside the xlsx.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import openpyxl
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
 
 from features.errors import InputError
 from features.periods import PANDAS_FREQ
+from features.tables import read_csv, series_from_columns
+from features.validation import validate_rows
 
 _CODE_HEADER = re.compile(r"^\s*код", re.IGNORECASE)
 _YEAR = re.compile(r"^\s*((?:19|20)\d{2})(?:\s*год)?\s*([\d,\s]*)$", re.IGNORECASE)
 _QUARTER = re.compile(r"^\s*([1-4])\s*квартал\s*([\d,\s]*)$", re.IGNORECASE)
+_UPDATED = re.compile(r"Обновлено:\s*(\d{1,2})\.(\d{1,2})\.(\d{4})", re.IGNORECASE)
+_LABEL_NOTE = re.compile(r"^(.*\S)\s+(\d[\d,]*)$")
+_CONTENTS = "Содержание"
+_BACK_LINK = "К содержанию"  # a hyperlink cell above the title, not part of it
 
 
 @dataclass(frozen=True)
@@ -44,6 +58,7 @@ class RosstatTable:
     values : rows are OKVED2 codes (stripped), columns a ``PeriodIndex``; percent indices.
     names : OKVED2 code -> activity name as printed.
     footnotes : period label -> footnote marks printed on its header (e.g. ``"1,5"``).
+    classification : ``"OKVED2"``, or ``"OKVED 1.1"`` for the pre-2017 table.
     """
 
     path: Path
@@ -53,13 +68,15 @@ class RosstatTable:
     values: pd.DataFrame
     names: dict[str, str]
     footnotes: dict[str, str] = field(default_factory=dict)
+    classification: str = "OKVED2"
 
     def row(self, code: str) -> pd.Series:
-        """The index for one OKVED2 code as a float series over periods."""
+        """The index for one activity code as a float series over periods."""
         key = str(code).strip()
         if key not in self.values.index:
             raise InputError(
-                f"OKVED2 code {key!r} not found in {self.path.name} sheet {self.sheet!r} "
+                f"{self.classification} code {key!r} not found in {self.path.name} "
+                f"sheet {self.sheet!r} "
                 f"({len(self.values.index)} codes, e.g. {', '.join(list(self.values.index)[:5])})"
             )
         out = self.values.loc[key].astype(float)
@@ -94,21 +111,28 @@ def read_rosstat_sheet(path: str | Path, sheet: str) -> RosstatTable:
     return _read_sheet(path, path.stat().st_mtime_ns, sheet)
 
 
-@cache
-def _read_sheet(path: Path, mtime_ns: int, sheet: str) -> RosstatTable:
+def _open_workbook(path: Path) -> openpyxl.Workbook:
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        return openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises several types for a non-xlsx file
         raise InputError(f"{path}: not a readable xlsx workbook ({type(exc).__name__})") from exc
+
+
+def _sheet_rows(path: Path, sheet: str) -> list[tuple[object, ...]]:
+    wb = _open_workbook(path)
     try:
         if sheet not in wb.sheetnames:
             raise InputError(
                 f"{path.name}: no sheet {sheet!r} (sheets: {', '.join(wb.sheetnames)})"
             )
-        rows = [tuple(r) for r in wb[sheet].iter_rows(values_only=True)]
+        return [tuple(r) for r in wb[sheet].iter_rows(values_only=True)]
     finally:
         wb.close()
 
+
+@cache
+def _read_sheet(path: Path, mtime_ns: int, sheet: str) -> RosstatTable:
+    rows = _sheet_rows(path, sheet)
     header_at = next(
         (i for i, r in enumerate(rows) if len(r) > 1 and _CODE_HEADER.match(_clean(r[1]))),
         None,
@@ -147,7 +171,7 @@ def _read_sheet(path: Path, mtime_ns: int, sheet: str) -> RosstatTable:
         for j in range(2, len(header)):
             m = _YEAR.match(_clean(header[j]))
             if m:
-                p = pd.Period(int(m.group(1)), freq=PANDAS_FREQ["A"])
+                p = pd.Period(m.group(1), freq=PANDAS_FREQ["A"])
                 columns[j] = p
                 if m.group(2).strip():
                     footnotes[str(p)] = m.group(2).strip()
@@ -192,11 +216,11 @@ def chain_annual(growth: pd.Series, base_year: int = 2021) -> pd.Series:
         raise InputError(f"code {growth.name!r}: no annual values")
     start = g.index[0] - 1
     level = pd.concat([pd.Series([1.0], index=pd.PeriodIndex([start])), g.cumprod()])
-    if pd.Period(base_year, freq=level.index.freq) not in level.index:
+    if pd.Period(str(base_year), freq=level.index.freq) not in level.index:
         raise InputError(
             f"base year {base_year} is outside the annual span {level.index[0]}..{level.index[-1]}"
         )
-    level = 100.0 * level / level[pd.Period(base_year, freq=level.index.freq)]
+    level = 100.0 * level / level[pd.Period(str(base_year), freq=level.index.freq)]
     level.name = growth.name
     return level
 
@@ -256,3 +280,169 @@ def chain_residuals(level: pd.Series, qoq: pd.Series, yoy: pd.Series) -> pd.Data
     out["qoq_gap"] = out["qoq_implied"] - out["qoq"]
     out["yoy_gap"] = out["yoy_implied"] - out["yoy"]
     return out
+
+
+def updated_on(path: str | Path) -> dt.date | None:
+    """The date on the contents sheet's ``Обновлено: 06.02.2026 г.`` line (the release), if any.
+
+    The catalog dates Rosstat vintages by it, and a test keeps the two in line.
+    """
+    path = Path(path)
+    wb = _open_workbook(path)
+    try:
+        cells = (
+            [c for r in wb[_CONTENTS].iter_rows(values_only=True) for c in r]
+            if _CONTENTS in wb.sheetnames
+            else []
+        )
+    finally:
+        wb.close()
+    for cell in cells:
+        m = _UPDATED.search(_clean(cell))
+        if m:
+            day, month, year = map(int, m.groups())
+            return dt.date(year, month, day)
+    return None
+
+
+# --- OKVED rev. 1.1 (1992-2016) ---------------------------------------------------------------
+
+#: OKVED rev. 1.1 codes of the rows of ``ind_prom_okved.xlsx``, which prints activity names only
+#: (keys: the printed name lower-cased, spaces collapsed, footnote marks removed). ``CDE`` is the
+#: aggregate the file's footnote 1 defines (mining, manufacturing, electricity/gas/water), the
+#: analogue of OKVED2 ``BCDE``.
+OKVED11_CODES: dict[str, str] = {
+    "промышленное производство": "CDE",
+    "добыча полезных ископаемых": "C",
+    "добыча топливно-энергетических полезных ископаемых": "CA",
+    "добыча полезных ископаемых, кроме топливно-энергетических": "CB",
+    "обрабатывающие производства": "D",
+    "производство пищевых продуктов, включая напитки, и табака": "DA",
+    "текстильное и швейное производство": "DB",
+    "производство кожи, изделий из кожи и производство обуви": "DC",
+    "обработка древесины и производство изделий из дерева": "DD",
+    "целлюлозно-бумажное производство; издательская и полиграфическая деятельность": "DE",
+    "производство кокса и нефтепродуктов": "DF",
+    "химическое производство": "DG",
+    "производство резиновых и пластмассовых изделий": "DH",
+    "производство прочих неметаллических минеральных продуктов": "DI",
+    "металлургическое производство и производство готовых металлических изделий": "DJ",
+    "производство машин и оборудования": "DK",
+    "производство электрооборудования, электронного и оптического оборудования": "DL",
+    "производство транспортных средств и оборудования": "DM",
+    "прочие производства": "DN",
+    "производство и распределение электроэнергии, газа и воды": "E",
+}
+
+
+def read_okved11_sheet(path: str | Path, sheet: str = "1") -> RosstatTable:
+    """Read Rosstat's OKVED rev. 1.1 annual table (``ind_prom_okved.xlsx``, % of previous year).
+
+    Layout: title rows, a header row of years from column B (``"1992"`` ... ``"2009"`` as text,
+    ``2010`` ... as numbers), then one row per activity with its *name* in column A and no code
+    column. Names are mapped to OKVED 1.1 codes by :data:`OKVED11_CODES`; a name not in the map
+    is kept under its own normalised name, so nothing in the file is dropped. Rows without any
+    number (``"из него:"``, ``"в том числе:"``, the footnote text) are skipped.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: file not found")
+    return _read_okved11(path, path.stat().st_mtime_ns, sheet)
+
+
+@cache
+def _read_okved11(path: Path, mtime_ns: int, sheet: str) -> RosstatTable:
+    rows = _sheet_rows(path, sheet)
+    header_at = next((i for i, r in enumerate(rows) if len(_year_columns(r)) >= 2), None)
+    if header_at is None:
+        raise InputError(f"{path.name} sheet {sheet!r}: no header row of years from column B")
+    columns = _year_columns(rows[header_at])
+    title = " ".join(
+        _clean(r[0]) for r in rows[:header_at] if r and _clean(r[0]) not in ("", _BACK_LINK)
+    )
+    data: dict[str, list[float]] = {}
+    names: dict[str, str] = {}
+    for r in rows[header_at + 1 :]:
+        values = [_to_float(r[j]) if j < len(r) else np.nan for j in columns]
+        name, _note = _split_label_note(_clean(r[0]) if r else "")
+        if not name or all(np.isnan(values)):
+            continue
+        key = OKVED11_CODES.get(name.lower(), name.lower())
+        if key not in data:  # as in the OKVED2 files, the first row of an activity is its own
+            data[key] = values
+            names[key] = name
+    values_frame = pd.DataFrame.from_dict(
+        data, orient="index", columns=pd.PeriodIndex(list(columns.values()))
+    )
+    return RosstatTable(path, sheet, title, "A", values_frame, names, classification="OKVED 1.1")
+
+
+def _year_columns(row: tuple[object, ...]) -> dict[int, pd.Period]:
+    out: dict[int, pd.Period] = {}
+    for j in range(1, len(row)):
+        m = _YEAR.match(_clean(row[j]))
+        if m:
+            out[j] = pd.Period(m.group(1), freq=PANDAS_FREQ["A"])
+    return out
+
+
+def _split_label_note(label: str) -> tuple[str, str]:
+    """``"Промышленное производство 1"`` -> (``"Промышленное производство"``, ``"1"``)."""
+    m = _LABEL_NOTE.match(label)
+    return (m.group(1), m.group(2)) if m else (label, "")
+
+
+def okved11_growth(path: str | Path, code: str) -> pd.Series:
+    """Annual index of one OKVED 1.1 activity (e.g. ``DL``), % of previous year, 1992 on."""
+    return read_okved11_sheet(path).row(code).dropna()
+
+
+def okved11_level(path: str | Path, code: str, base_year: int = 2010) -> pd.Series:
+    """Annual level index of one OKVED 1.1 activity, ``base_year`` = 100, chain-linked."""
+    return chain_annual(read_okved11_sheet(path).row(code), base_year=base_year)
+
+
+# --- earlier releases kept as small cited CSVs (data/rosstat/vintages/) -------------------------
+
+
+class VintageRow(BaseModel):
+    """One value of an earlier Rosstat release, with where it comes from.
+
+    ``status`` says whether the value is *as published* in that release (cited), or *carried*
+    from a later release because the earlier print is not in our files.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(min_length=1)
+    year: int = Field(ge=1990, le=2100)
+    value_pct: float = Field(gt=0)
+    status: Literal["as published", "carried"]
+    citation: str = Field(min_length=10)
+
+
+def vintage_table(path: str | Path) -> pd.DataFrame:
+    """The rows of an earlier-release CSV (``code,year,value_pct,status,citation``), checked."""
+    path = Path(path)
+    raw = read_csv(path, tuple(VintageRow.model_fields))
+    rows = validate_rows(raw, VintageRow, path.name)
+    return pd.DataFrame([r.model_dump() for r in rows], index=raw.index)
+
+
+def annual_growth_csv(path: str | Path, code: str) -> pd.Series:
+    """Annual index of one code from an earlier-release CSV, % of previous year."""
+    path = Path(path)
+    table = vintage_table(path)
+    rows = table[table["code"].str.strip() == str(code).strip()]
+    if rows.empty:
+        raise InputError(
+            f"{path.name}: code {str(code).strip()!r} not in this release file "
+            f"(codes: {', '.join(sorted(set(table['code'])))})"
+        )
+    out = series_from_columns(rows.astype(str), "year", "value_pct", "A", path.name)
+    out.name = str(code).strip()
+    return out
+
+
+def annual_level_csv(path: str | Path, code: str, base_year: int = 2021) -> pd.Series:
+    """Annual level index (``base_year`` = 100) chain-linked from an earlier-release CSV."""
+    return chain_annual(annual_growth_csv(path, code), base_year=base_year)

@@ -30,6 +30,9 @@ BASE_TAGS: dict[str, Any] = {
     "capability:pred_int": True,  # returns intervals from its own model
     "capability:multivariate": False,
     "requires:exogenous": False,  # refuses to fit without X
+    # predict needs future values of every X column used in fit; False: some X columns are
+    # endogenous companions forecast jointly with y (VAR, VECM), see ``future_exog_columns_``
+    "exogenous:future_required": True,
     "requires:min_obs": 2,  # fewer observations -> ModelRefusal
     "requires:seasonal_cycles": 0,  # full seasonal cycles needed when seasonal
     "seasonal": False,  # uses the seasonal period
@@ -140,11 +143,55 @@ class BaseForecaster:
         need = self.min_obs(self.sp_)
         if len(y) < need:
             raise ModelRefusal(f"{self.name}: needs at least {need} observations, got {len(y)}")
+        self.start_ = y.index[0]
         self.cutoff_ = y.index[-1]
         self.n_obs_ = len(y)
         self.exog_columns_ = list(X_in.columns) if X_in is not None else []
         self._fit(y.copy(), None if X_in is None else X_in.copy())
+        self.future_exog_columns_ = self._future_exog_columns()
         self.is_fitted_ = True
+        return self
+
+    def update(
+        self, y: pd.Series, X: pd.DataFrame | None = None, refit_params: bool = False
+    ) -> Self:
+        """Bring the fitted model up to ``y``, the fitted history extended by new observations.
+
+        ``y`` must start where the fitted data started and be at least as long (equal length:
+        the same periods, e.g. revised values of a new data vintage). ``X`` covers ``y``'s
+        periods when the model was fitted with exogenous columns. What is kept is the model's
+        choice (:meth:`_update`): by default nothing, ``fit`` runs again on ``y`` (selection
+        included). State-space models keep their selected structure and either filter the data
+        with the fitted parameters fixed (``refit_params=False``) or re-estimate the parameters
+        starting from the fitted ones (``refit_params=True``). Inputs are never modified.
+        """
+        if not self.is_fitted:
+            raise NotFittedError(f"{self.name}: call fit before update")
+        y = self._check_y(y)
+        if y.index.freq != self.cutoff_.freq or y.index[0] != self.start_:
+            raise InputError(
+                f"{self.name}: update needs y to start at the fitted start {self.start_}, "
+                f"got {y.index[0]}"
+            )
+        if len(y) < self.n_obs_:
+            raise InputError(
+                f"{self.name}: update needs y to extend the fitted {self.n_obs_} observations, "
+                f"got {len(y)}"
+            )
+        X_in = None
+        if self.exog_columns_:
+            if X is None:
+                raise InputError(
+                    f"{self.name}: fitted with exogenous {self.exog_columns_}; X needed"
+                )
+            X_in = self._check_X(X, y.index, "update", columns=self.exog_columns_)
+        saved = (self.cutoff_, self.n_obs_)
+        self.cutoff_, self.n_obs_ = y.index[-1], len(y)
+        try:
+            self._update(y.copy(), None if X_in is None else X_in.copy(), bool(refit_params))
+        except BaseException:
+            self.cutoff_, self.n_obs_ = saved
+            raise
         return self
 
     def predict(
@@ -153,7 +200,7 @@ class BaseForecaster:
         """Forecast ``h`` periods after the training data with intervals at each ``level`` (%).
 
         ``X`` holds future exogenous values for those periods; required when the model was
-        fitted with exogenous regressors.
+        fitted with exogenous regressors, for the columns in ``future_exog_columns_``.
         """
         if not self.is_fitted:
             raise NotFittedError(f"{self.name}: call fit before predict")
@@ -166,13 +213,14 @@ class BaseForecaster:
             )
         fh = future_periods(self.cutoff_, int(h))
         X_future = None
-        if self.exog_columns_:
+        need = self.future_exog_columns_
+        if need:
             if X is None:
                 raise InputError(
-                    f"{self.name}: fitted with exogenous {self.exog_columns_}; "
+                    f"{self.name}: fitted with exogenous {need}; "
                     f"future values for {fh[0]}..{fh[-1]} are required"
                 )
-            X_future = self._check_X(X, fh, "predict")[self.exog_columns_]
+            X_future = self._check_X(X, fh, "predict", columns=need)
         raw = self._predict(int(h), X_future, levels)
         out = pd.DataFrame(raw, columns=interval_columns(levels))
         out.index = fh
@@ -186,12 +234,28 @@ class BaseForecaster:
         cycles = tags["requires:seasonal_cycles"] if (tags["seasonal"] and sp > 1) else 0
         return max(int(tags["requires:min_obs"]), cycles * sp)
 
+    def _future_exog_columns(self) -> list[str]:
+        """X columns whose future values ``predict`` needs; called after ``_fit``.
+
+        Default: every column the model was fitted with. Multivariate models that forecast some
+        X columns jointly with ``y`` return only the truly exogenous ones.
+        """
+        return list(self.exog_columns_)
+
     def _resolve_sp(self, index: pd.PeriodIndex) -> int:
         sp = getattr(self, "sp", None)
         return int(sp) if sp else season_length(index)
 
     def _fit(self, y: pd.Series, X: pd.DataFrame | None) -> None:
         raise NotImplementedError
+
+    def _update(self, y: pd.Series, X: pd.DataFrame | None, refit_params: bool) -> None:
+        """Default update: a full ``_fit`` on the extended data (selection included).
+
+        Models that can keep their structure override it; ``refit_params`` says whether to
+        re-estimate the parameters (warm-started) or only run the data through with them fixed.
+        """
+        self._fit(y, X)
 
     def _predict(
         self, h: int, X: pd.DataFrame | None, levels: list[float]
@@ -218,9 +282,20 @@ class BaseForecaster:
             raise InputError(f"{self.name}: y is missing or infinite at {bad}")
         return y.astype(float)
 
-    def _check_X(self, X: pd.DataFrame, index: pd.PeriodIndex, stage: str) -> pd.DataFrame:
+    def _check_X(
+        self,
+        X: pd.DataFrame,
+        index: pd.PeriodIndex,
+        stage: str,
+        columns: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
         if not isinstance(X, pd.DataFrame):
             raise InputError(f"{self.name}: X must be a DataFrame, got {type(X).__name__}")
+        if columns is not None:
+            absent = [c for c in columns if c not in X.columns]
+            if absent:
+                raise InputError(f"{self.name}: X has no column {absent[0]!r} ({stage})")
+            X = X[list(columns)]
         missing = index.difference(X.index)
         if len(missing):
             raise InputError(f"{self.name}: X has no row for {missing[0]} ({stage})")

@@ -2,7 +2,8 @@
 
 With ``"auto"`` components the model is chosen by AICc over error x trend (damped or not) x
 seasonal, as in Hyndman et al. (2008) and R's ``forecast::ets``: multiplicative components only
-for strictly positive data, seasonal ones only with at least two full cycles, and no candidate
+for strictly positive data, no additive error with multiplicative seasonality (R's default
+``restrict = TRUE``), seasonal ones only with at least two full cycles, and no candidate
 with as many parameters as observations. Intervals are exact where statsmodels has the formula
 (additive-error linear models) and simulated otherwise, with a fixed seed.
 """
@@ -77,6 +78,8 @@ class ETS(BaseForecaster):
         for e, t, s in itertools.product(errors, trends, seasonals):
             if not positive and "mul" in (e, s):
                 continue
+            if e == "add" and s == "mul":  # R's restrict=TRUE: unstable, infinite-variance models
+                continue
             dampings = (
                 [False, True]
                 if (t and self.damped_trend == "auto")
@@ -136,6 +139,27 @@ class ETS(BaseForecaster):
             "seasonal": m.seasonal,
             self.ic: best_ic,
         }
+
+    def _update(self, y: pd.Series, X: pd.DataFrame | None, refit_params: bool) -> None:
+        """Keep the selected configuration; filter ``y`` with the fitted parameters fixed
+        (``ETSModel.smooth``) or re-estimate them starting from the fitted ones."""
+        m = self.result_.model
+        model = ETSModel(
+            pd.Series(y.to_numpy()),
+            error=m.error,
+            trend=m.trend,
+            damped_trend=m.damped_trend,
+            seasonal=m.seasonal,
+            seasonal_periods=m.seasonal_periods if m.seasonal else None,
+            initialization_method="estimated",
+        )
+        params = np.asarray(self.result_.params, dtype=float)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if refit_params:
+                self.result_ = model.fit(start_params=params, disp=False, maxiter=2000)
+            else:
+                self.result_ = model.smooth(params)
 
     def _predict(
         self, h: int, X: pd.DataFrame | None, levels: list[float]

@@ -3,6 +3,11 @@
 A name is also the MLflow child-run name and the prefix under which a model's scores appear.
 To add a model: write ``models/<name>.py`` from ``models/_template.py`` and add its class to
 ``_MODELS`` below; the conformance suite (``tests/models/test_conformance.py``) then covers it.
+
+Compositions are built in Python from a registered name or an instance:
+``Transformed("ets", "boxcox")`` (:mod:`models.transform`), ``Conformal("theta")``
+(:mod:`models.conformal`), ``Ensemble(("ets", Transformed("theta", "log")))``. One that earns a
+name gets a three-line subclass registered here, like ``ets_log`` and ``sarimax_log``.
 """
 
 from __future__ import annotations
@@ -10,15 +15,40 @@ from __future__ import annotations
 from typing import Any
 
 from features.errors import InputError
+from models.ardl import ARDL
+from models.auto_arima import AutoARIMA
 from models.base import BaseForecaster
+from models.baselines import Drift, Mean, Naive
+from models.ensemble import Ensemble
 from models.ets import ETS
+from models.gbm_lags import GBMLags
+from models.ridge_lags import RidgeLags
 from models.sarimax import SARIMAX
 from models.snaive import SeasonalNaive
+from models.theta import Theta
+from models.transform import ETSLog, SARIMAXLog
+from models.ucm import UCM
+from models.var import VAR
+from models.vecm import VECM
 
 _MODELS: list[type[BaseForecaster]] = [
+    Naive,
     SeasonalNaive,
+    Drift,
+    Mean,
     ETS,
+    Theta,
     SARIMAX,
+    AutoARIMA,
+    UCM,
+    ARDL,
+    VAR,
+    VECM,
+    ETSLog,
+    SARIMAXLog,
+    RidgeLags,
+    GBMLags,
+    Ensemble,
 ]
 
 

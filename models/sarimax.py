@@ -82,6 +82,18 @@ class SARIMAX(BaseForecaster):
             dict(zip(self.result_.param_names, self.result_.params, strict=True)),
         )
 
+    def _update(self, y: pd.Series, X: pd.DataFrame | None, refit_params: bool) -> None:
+        """Same orders; the Kalman filter runs over ``y`` with the fitted parameters fixed
+        (``MLEResults.apply``), or the parameters are re-estimated from the fitted ones."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            self.result_ = self.result_.apply(
+                y.to_numpy(),
+                exog=None if X is None else X.to_numpy(),
+                refit=refit_params,
+                fit_kwargs={"disp": False} if refit_params else None,
+            )
+
     def _predict(
         self, h: int, X: pd.DataFrame | None, levels: list[float]
     ) -> dict[str, np.ndarray]:

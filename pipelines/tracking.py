@@ -1,0 +1,249 @@
+"""Every MLflow call in sanctioncast lives here.
+
+Layout in MLflow (experiment ``sanctioncast``):
+
+* one **parent run** per quarterly run or backtest (``quarterly-2025Q4``), with the input datasets
+  (``mlflow.log_input``, digest = data hash), tags ``quarter``, ``data_vintage``,
+  ``code_version``, ``kind`` and the report as artifacts;
+* one **child run** per (series, model), named ``<series>/<model>``: params = the model's
+  hyperparameters plus the backtest settings, metrics = backtest scores (``mase``, ``mase_h1``…),
+  artifacts = backtest table, forecast table, fan chart. A model that failed leaves a child run
+  with status FAILED and its reason in the ``error`` tag.
+
+Params, metrics and tags go in one ``log_batch`` call per run. Runs always end FINISHED or
+FAILED: each is opened in a context manager that marks it FAILED on any exception.
+
+Tracking URI: ``--tracking-uri`` > ``$MLFLOW_TRACKING_URI`` > ``sqlite:///mlruns/mlflow.db``.
+For sqlite stores, artifacts go to ``artifacts/`` beside the database file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import subprocess
+import time
+import warnings
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import pandas as pd
+from mlflow.data.pandas_dataset import from_pandas
+from mlflow.entities import Metric, Param, RunTag
+from mlflow.tracking import MlflowClient
+
+from features.catalog import PROJECT_ROOT
+from features.errors import InputError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TRACKING_URI = "sqlite:///mlruns/mlflow.db"
+EXPERIMENT = "sanctioncast"
+_SECRET_MARKERS = ("key", "token", "secret", "password")
+
+
+def resolve_tracking_uri(cli_value: str | None = None) -> str:
+    """``--tracking-uri`` wins, then ``$MLFLOW_TRACKING_URI``, then the project's sqlite store."""
+    uri = cli_value or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
+    if uri.startswith("file:") or (("://" not in uri) and not uri.startswith("databricks")):
+        raise InputError(
+            f"tracking URI {uri!r}: use a database URI such as sqlite:///mlruns/mlflow.db "
+            "or an http(s) tracking server (MLflow 3 refuses the plain file store)"
+        )
+    return uri
+
+
+def _sqlite_path(uri: str) -> Path | None:
+    if not uri.startswith("sqlite:///"):
+        return None
+    return Path(uri[len("sqlite:///") :])
+
+
+def configure(uri: str, experiment: str = EXPERIMENT) -> str:
+    """Point MLflow at ``uri`` and return the experiment id (created on first use).
+
+    For a sqlite store the database folder is created and the experiment's artifacts are kept in
+    ``artifacts/`` next to the database, so one folder holds the whole store.
+    """
+    db = _sqlite_path(uri)
+    artifact_location = None
+    if db is not None:
+        db.parent.mkdir(parents=True, exist_ok=True)
+        artifact_location = (db.parent.resolve() / "artifacts").as_uri()
+    mlflow.set_tracking_uri(uri)
+    client = MlflowClient(uri)
+    exp = client.get_experiment_by_name(experiment)
+    if exp is not None:
+        return str(exp.experiment_id)
+    return str(client.create_experiment(experiment, artifact_location=artifact_location))
+
+
+def code_version() -> str:
+    """Package version plus the git commit when run from a checkout (``0.1.0+g1a2b3c4``)."""
+    try:
+        version = metadata.version("sanctioncast")
+    except metadata.PackageNotFoundError:
+        version = "unknown"
+    try:
+        sha = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        sha = ""
+    return f"{version}+g{sha}" if sha else version
+
+
+def _scrub(params: Mapping[str, Any]) -> dict[str, str]:
+    """Params as MLflow strings; anything that looks like a secret is refused, not logged."""
+    out = {}
+    for k, v in params.items():
+        if any(m in k.lower() for m in _SECRET_MARKERS):
+            log.debug("param %s not logged: looks like a secret", k)
+            continue
+        out[k] = str(v)[:6000]
+    return out
+
+
+def log_batch(
+    run_id: str,
+    metrics: Mapping[str, float] | None = None,
+    params: Mapping[str, Any] | None = None,
+    tags: Mapping[str, Any] | None = None,
+) -> None:
+    """Params, metrics and tags of a run in one request (non-finite metrics are skipped)."""
+    ts = int(time.time() * 1000)
+    ms = [
+        Metric(k, float(v), ts, 0)
+        for k, v in (metrics or {}).items()
+        if v is not None and pd.notna(v) and abs(float(v)) != float("inf")
+    ]
+    ps = [Param(k, v) for k, v in _scrub(params or {}).items()]
+    ts_ = [RunTag(k, v) for k, v in _scrub(tags or {}).items()]
+    MlflowClient().log_batch(run_id, metrics=ms, params=ps, tags=ts_)
+
+
+def log_dataset(
+    frame: pd.DataFrame, name: str, source: str, digest: str, context: str = "training"
+) -> None:
+    """``mlflow.log_input`` for a series, with our own data hash as the digest."""
+    with warnings.catch_warnings():
+        # a relative path matches two local source types; MLflow picks the right one and warns
+        warnings.filterwarnings("ignore", message=".*can be interpreted in multiple ways.*")
+        ds = from_pandas(frame, source=source, name=name, digest=digest[:36])
+    mlflow.log_input(ds, context=context)
+
+
+class _ChildFailed(Exception):
+    """Raised inside a child run to end it FAILED without failing the parent."""
+
+
+@dataclass
+class ChildRecord:
+    """Everything one (series, model) child run logs."""
+
+    name: str
+    status: str  # "ok" | "failed"
+    params: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)
+    tags: dict[str, Any] = field(default_factory=dict)
+    artifacts: Path | None = None  # a folder logged as it is
+    dataset: tuple[pd.DataFrame, str, str, str] | None = None  # frame, name, source, digest
+    error: str | None = None
+
+
+@contextlib.contextmanager
+def parent_run(uri: str, run_name: str, tags: Mapping[str, Any]) -> Iterator[str]:
+    """Open the parent run; yields its id. FAILED on any exception, FINISHED otherwise."""
+    exp_id = configure(uri)
+    with mlflow.start_run(experiment_id=exp_id, run_name=run_name, tags=_scrub(tags)) as run:
+        yield run.info.run_id
+
+
+def log_child(record: ChildRecord) -> str:
+    """One child run under the active parent; returns its id."""
+    run_id = ""
+    try:
+        parent = mlflow.active_run()
+        if parent is None:
+            raise RuntimeError("log_child needs an active parent run")
+        exp_id = parent.info.experiment_id
+        with mlflow.start_run(experiment_id=exp_id, run_name=record.name, nested=True) as run:
+            run_id = run.info.run_id
+            tags = {**record.tags, "status": record.status}
+            if record.error:
+                tags["error"] = record.error
+            log_batch(run_id, record.metrics, record.params, tags)
+            if record.dataset is not None:
+                log_dataset(*record.dataset)
+            if record.artifacts is not None and record.artifacts.exists():
+                mlflow.log_artifacts(str(record.artifacts))
+            if record.status != "ok":
+                raise _ChildFailed(record.error or "failed")
+    except _ChildFailed:
+        pass
+    return run_id
+
+
+def log_parent_with_children(
+    uri: str,
+    run_name: str,
+    tags: Mapping[str, Any],
+    params: Mapping[str, Any],
+    metrics: Mapping[str, float],
+    children: list[ChildRecord],
+    artifacts: Path | None = None,
+) -> str:
+    """A parent run (params, metrics, tags in one batch; optional artifact folder) with one
+    child run per record; returns the parent's id. Used by ``sanctioncast backtest --track``."""
+    with parent_run(uri, run_name, tags) as parent_id:
+        log_batch(parent_id, metrics, params)
+        for rec in children:
+            log_child(rec)
+        if artifacts is not None and artifacts.exists():
+            log_artifacts(artifacts)
+    return parent_id
+
+
+def log_artifacts(folder: Path, artifact_path: str | None = None) -> None:
+    """Log a folder to the active run."""
+    mlflow.log_artifacts(str(folder), artifact_path=artifact_path)
+
+
+def read_runs(uri: str, experiment: str = EXPERIMENT) -> pd.DataFrame:
+    """All runs of the experiment as a frame (for tests, notebooks and reports)."""
+    mlflow.set_tracking_uri(uri)
+    exp = MlflowClient(uri).get_experiment_by_name(experiment)
+    if exp is None:
+        return pd.DataFrame()
+    return mlflow.search_runs(experiment_ids=[exp.experiment_id], output_format="pandas")
+
+
+def download_artifacts(uri: str, run_id: str, artifact_path: str, dst: Path) -> Path:
+    """Download one artifact (file or folder) of a run into ``dst``; returns its local path."""
+    dst.mkdir(parents=True, exist_ok=True)
+    local = mlflow.artifacts.download_artifacts(
+        run_id=run_id, artifact_path=artifact_path, dst_path=str(dst), tracking_uri=uri
+    )
+    return Path(local)
+
+
+def log_forecaster(fitted: Any, name: str, input_example: pd.DataFrame | None = None) -> Any:
+    """Log a fitted forecaster to the active run as an MLflow pyfunc model (models from code).
+
+    The pyfunc takes ``{"h": [4]}`` or a scenario path (``period`` plus regressor columns) and
+    returns the forecast frame; see :mod:`pipelines.mlflow_model`. Returns the ``ModelInfo``
+    (``model_info.model_uri`` loads it with ``mlflow.pyfunc.load_model``).
+    """
+    from pipelines.mlflow_model import _log_forecaster_impl
+
+    return _log_forecaster_impl(fitted, name, input_example)

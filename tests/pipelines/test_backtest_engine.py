@@ -1,0 +1,194 @@
+"""The backtest engine: refit policies, windows, backends and real-time data."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from features.errors import InputError
+from models.base import BaseForecaster
+from models.sarimax import SARIMAX
+from pipelines.backtest import (
+    BacktestSpec,
+    SeriesInput,
+    backtest,
+    catalog_vintages,
+    parse_refit,
+    with_vintages,
+)
+from tests.conftest import seasonal_series
+
+CALLS: list[tuple[str, str, int]] = []
+
+
+class Recorder(BaseForecaster):
+    """Naive forecaster that records what it was fitted or updated on."""
+
+    name = "recorder"
+    _tags = {"requires:min_obs": 2}
+
+    def __init__(self) -> None:
+        pass
+
+    def _fit(self, y: pd.Series, X: pd.DataFrame | None) -> None:
+        CALLS.append(("fit", str(y.index[0]), len(y)))
+        self.last_ = float(y.iloc[-1])
+
+    def _update(self, y: pd.Series, X: pd.DataFrame | None, refit_params: bool) -> None:
+        CALLS.append(("update_params" if refit_params else "update", str(y.index[0]), len(y)))
+        self.last_ = float(y.iloc[-1])
+
+    def _predict(self, h, X, levels):
+        mean = np.full(h, self.last_)
+        out = {"mean": mean}
+        for lv in levels:
+            out[f"lo_{int(lv)}"] = mean - lv / 10
+            out[f"hi_{int(lv)}"] = mean + lv / 10
+        return out
+
+
+def _calls(spec: BacktestSpec, n: int = 20) -> list[tuple[str, str, int]]:
+    CALLS.clear()
+    y = pd.Series(np.arange(n, dtype=float), index=pd.period_range("2000", periods=n, freq="Y"))
+    backtest([SeriesInput("s", y)], [Recorder()], spec)
+    return list(CALLS)
+
+
+def test_refit_policy_parsing_and_params():
+    assert parse_refit("always") == 1
+    assert parse_refit("every:3") == 3
+    assert parse_refit("never") is None
+    for bad in ("sometimes", "every:0", "every:x"):
+        with pytest.raises(InputError, match="refit policy"):
+            BacktestSpec(refit=bad)
+    params = BacktestSpec(refit="every:2", refit_params=True).as_params()
+    assert params["backtest_refit"] == "every:2" and params["backtest_refit_params"] is True
+
+
+def test_policies_fit_and_update_at_the_right_origins():
+    spec = {"horizon": 2, "origins": 5}
+    assert _calls(BacktestSpec(**spec)) == [("fit", "2000", n) for n in (14, 15, 16, 17, 18)]
+    assert _calls(BacktestSpec(**spec, refit="every:2")) == [
+        ("fit", "2000", 14),
+        ("update", "2000", 15),
+        ("fit", "2000", 16),
+        ("update", "2000", 17),
+        ("fit", "2000", 18),
+    ]
+    assert _calls(BacktestSpec(**spec, refit="never", refit_params=True)) == [
+        ("fit", "2000", 14),
+        *[("update_params", "2000", n) for n in (15, 16, 17, 18)],
+    ]
+
+
+def test_sliding_windows_fit_on_the_window_and_update_from_its_start():
+    spec = BacktestSpec(horizon=2, origins=4, window="sliding", window_length=5, refit="every:2")
+    assert _calls(spec) == [
+        ("fit", "2010", 5),  # window 2010..2014 for the first cutoff, 2014
+        ("update", "2010", 6),  # the same start, one more observation
+        ("fit", "2012", 5),  # the next full fit: the window again
+        ("update", "2012", 6),
+    ]
+
+
+def test_every_policy_matches_a_manual_loop_where_theory_says_so():
+    y = seasonal_series(36, seed=3)
+    spec = BacktestSpec(horizon=3, origins=4)
+    s = SeriesInput("a", y)
+    model = SARIMAX(order=(1, 0, 0), seasonal_order=(0, 1, 0))
+    always = backtest([s], [model], spec).table
+    # always: a fresh fit per origin
+    for k, cutoff in enumerate(range(29, 33)):  # the last leaves 3 observations after it
+        fc = model.clone().fit(y.iloc[: cutoff + 1]).predict(3)
+        np.testing.assert_allclose(always["mean"].to_numpy()[3 * k : 3 * k + 3], fc["mean"])
+    # never (filter-only): the first origin's parameters, the data up to each cutoff filtered
+    never = backtest([s], [model], BacktestSpec(horizon=3, origins=4, refit="never")).table
+    first = model.clone().fit(y.iloc[:30])
+    for k, cutoff in enumerate(range(29, 33)):
+        res = first.result_.apply(y.iloc[: cutoff + 1].to_numpy())
+        np.testing.assert_allclose(
+            never["mean"].to_numpy()[3 * k : 3 * k + 3], res.forecast(3), rtol=1e-10
+        )
+    # the first origin is a full fit under every policy
+    np.testing.assert_allclose(never["mean"].to_numpy()[:3], always["mean"].to_numpy()[:3])
+    # a model without its own update gives the same table under every policy
+    a = backtest([s], ["snaive"], spec).table
+    n = backtest([s], ["snaive"], BacktestSpec(horizon=3, origins=4, refit="never")).table
+    pd.testing.assert_frame_equal(a, n)
+
+
+def test_dask_and_joblib_tables_identical():
+    distributed = pytest.importorskip("distributed")
+    inputs = [
+        SeriesInput("a", seasonal_series(28, seed=1)),
+        SeriesInput("b", seasonal_series(28, seed=2)),
+    ]
+    models = ["snaive", "sarimax"]
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=False,
+            protocol="tcp",  # a real address string, on the loopback only
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        always = BacktestSpec(horizon=3, origins=3)
+        local = backtest(inputs, models, always)  # joblib, in process
+        on_dask = backtest(inputs, models, always, backend="dask", scheduler=client)
+        pd.testing.assert_frame_equal(local.table, on_dask.table)
+        assert local.status == on_dask.status
+        never = BacktestSpec(horizon=3, origins=3, refit="never")
+        local = backtest(inputs, models, never, n_jobs=1)
+        by_address = backtest(
+            inputs, models, never, backend="dask", scheduler=cluster.scheduler_address
+        )
+        pd.testing.assert_frame_equal(local.table, by_address.table)
+
+
+def test_dask_backend_needs_a_scheduler():
+    s = SeriesInput("a", seasonal_series(20))
+    with pytest.raises(InputError, match="--scheduler"):
+        backtest([s], ["snaive"], BacktestSpec(horizon=2, origins=2), backend="dask")
+    with pytest.raises(InputError, match="backend"):
+        backtest([s], ["snaive"], BacktestSpec(horizon=2, origins=2), backend="spark")
+
+
+def test_real_time_uses_the_vintage_published_then_and_scores_on_the_latest():
+    # c26_growth_annual: latest release 2026-02-06 has 2023 = 139.4; the 2024-02-03 vintage
+    # holds Rosstat's first estimate, 132.8. Origin 2023 + 45 days -> 2024-02-14 -> that vintage.
+    from features.catalog import load
+
+    vintages = catalog_vintages("c26_growth_annual")
+    assert dt.date(2024, 2, 3) in vintages and dt.date(2026, 2, 6) in vintages
+    latest = load("c26_growth_annual").values
+    inputs = with_vintages([SeriesInput("c26_growth_annual", latest)])
+    spec = {"horizon": 2, "origins": 1}
+    rt = backtest(inputs, ["naive"], BacktestSpec(**spec, real_time=True))
+    plain = backtest(inputs, ["naive"], BacktestSpec(**spec))
+    assert rt.table["cutoff"].tolist() == ["2023", "2023"]
+    np.testing.assert_allclose(rt.table["mean"], [132.8, 132.8])  # the first estimate
+    np.testing.assert_allclose(plain.table["mean"], [139.4, 139.4])  # the revised value
+    np.testing.assert_allclose(rt.table["y"], [126.4, 111.7])  # scored on the latest data
+    assert rt.status[("c26_growth_annual", "naive")]["vintages"] == {"2023": "2024-02-03"}
+    # origin 2024: + 45 days -> 2025-02-14; the newest release then is still 2024-02-03, which
+    # ends in 2023: the forecast for 2025 is two steps from 2023, reported as h=1 from 2024.
+    # origin 2022: nothing was released by 2023-02-14; the oldest vintage stands in, flagged.
+    rt2 = backtest(inputs, ["naive"], BacktestSpec(horizon=1, origins=3, real_time=True))
+    assert rt2.table["period"].tolist() == ["2023", "2024", "2025"]
+    np.testing.assert_allclose(rt2.table["mean"], [109.4, 132.8, 132.8])
+    assert rt2.status[("c26_growth_annual", "naive")]["vintages"] == {
+        "2022": "2024-02-03 (oldest available)",
+        "2023": "2024-02-03",
+        "2024": "2024-02-03",
+    }
+    # a publication lag shorter than the release delay: the 2024-02-03 vintage is not out yet
+    early = backtest(inputs, ["naive"], BacktestSpec(**spec, real_time=True, publication_lag=30))
+    assert early.status[("c26_growth_annual", "naive")]["vintages"] == {
+        "2023": "2024-02-03 (oldest available)"
+    }

@@ -1,0 +1,149 @@
+"""The quarterly run end to end, written to a temporary MLflow store and read back."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import mlflow
+import pytest
+from mlflow.tracking import MlflowClient
+
+from features.errors import InputError
+from pipelines import tracking
+from pipelines.quarterly import run_quarterly
+
+
+def _config(
+    tmp_path: Path, models: str = "[snaive, sarimax]", series: str = "[c26_output]"
+) -> Path:
+    p = tmp_path / "run.yml"
+    p.write_text(
+        f"series: {series}\nmodels: {models}\nhorizon: 4\n"
+        "backtest: {horizon: 2, origins: 3}\nn_jobs: 1\n",
+        encoding="utf-8",
+    )
+    return p
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("run")
+    uri = f"sqlite:///{tmp}/mlruns/mlflow.db"
+    summary = run_quarterly(None, uri, _config(tmp), tmp / "reports")
+    return tmp, uri, summary
+
+
+def test_summary_and_report(finished):
+    tmp, _, summary = finished
+    assert summary["quarter"] == "2025Q4"
+    res = summary["series"]["c26_output"]
+    assert res["champion"] in {"snaive", "sarimax"}
+    assert [r["period"] for r in res["forecast"]] == ["2026Q1", "2026Q2", "2026Q3", "2026Q4"]
+    report = tmp / "reports" / "2025Q4"
+    assert (report / "summary.md").read_text().startswith("# sanctioncast quarterly run 2025Q4")
+    assert (report / "fan_c26_output.png").stat().st_size > 10_000
+    assert json.loads((report / "run.json").read_text())["quarter"] == "2025Q4"
+    assert not [
+        p for p in report.parent.iterdir() if p.name.startswith(".")
+    ]  # no temp folders left
+
+
+def test_runs_in_mlflow(finished):
+    _, uri, summary = finished
+    runs = tracking.read_runs(uri)
+    assert set(runs["status"]) == {"FINISHED"}
+    parent = runs[runs["run_id"] == summary["run_id"]].iloc[0]
+    assert parent["tags.quarter"] == "2025Q4"
+    assert parent["tags.data_vintage"] == "2026-02-06"
+    assert parent["tags.code_version"].startswith("0.")
+    children = runs[runs["tags.mlflow.parentRunId"] == summary["run_id"]]
+    assert sorted(children["tags.mlflow.runName"]) == ["c26_output/sarimax", "c26_output/snaive"]
+    sar = children[children["tags.model"] == "sarimax"].iloc[0]
+    assert sar["params.order"] == "(0, 1, 1)"
+    assert sar["params.backtest_origins"] == "3"
+    assert sar["metrics.mase"] == pytest.approx(
+        summary["series"]["c26_output"]["models"]["sarimax"]["mase"]
+    )
+    assert "metrics.mase_h2" in children.columns
+    client = MlflowClient(uri)
+    arts = {a.path for a in client.list_artifacts(sar["run_id"])}
+    assert {"backtest.csv", "forecast.csv", "fan_chart.png"} <= arts
+    assert "report" in {a.path for a in client.list_artifacts(summary["run_id"])}
+    run = client.get_run(sar["run_id"])
+    ds = run.inputs.dataset_inputs[0].dataset
+    assert ds.name == "c26_output"
+    assert ds.digest == summary["data"]["c26_output"]["digest"][:36]
+
+
+def test_failed_model_child_is_failed_not_running(tmp_path):
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    cfg = tmp_path / "run.yml"
+    # 11 annual growth rates: horizon 4 leaves sarimax (needs 8) no origin to train at -> it fails
+    cfg.write_text(
+        "series: [c26_growth_annual]\nmodels: [snaive, sarimax]\nhorizon: 2\nbacktest: {horizon: 4, origins: 3}\n"
+    )
+    summary = run_quarterly(None, uri, cfg, tmp_path / "reports")
+    runs = tracking.read_runs(uri)
+    assert "RUNNING" not in set(runs["status"])
+    failed = runs[runs["status"] == "FAILED"]
+    assert list(failed["tags.model"]) == ["sarimax"]
+    assert "sarimax" in failed.iloc[0]["tags.error"]
+    assert summary["series"]["c26_growth_annual"]["models"]["sarimax"]["status"] == "failed"
+
+
+def test_crash_inside_parent_marks_it_failed(tmp_path, monkeypatch):
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+
+    def boom(*a, **k):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(tracking, "log_artifacts", boom)
+    with pytest.raises(RuntimeError, match="disk full"):
+        run_quarterly(None, uri, _config(tmp_path, models="[snaive]"), tmp_path / "reports")
+    runs = tracking.read_runs(uri)
+    assert "RUNNING" not in set(runs["status"])
+    assert "FAILED" in set(runs["status"])
+    assert mlflow.active_run() is None
+
+
+def test_quarter_cut_and_bad_quarter(tmp_path):
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    summary = run_quarterly(
+        "2024Q4", uri, _config(tmp_path, models="[snaive]"), tmp_path / "reports"
+    )
+    assert summary["data"]["c26_output"]["end"] == "2024Q4"
+    assert summary["series"]["c26_output"]["forecast"][0]["period"] == "2025Q1"
+    with pytest.raises(InputError, match="2026Q3"):
+        run_quarterly("2026Q3", uri, _config(tmp_path, models="[snaive]"), tmp_path / "reports")
+    with pytest.raises(InputError, match="not a quarter"):
+        run_quarterly("2024-13", uri, _config(tmp_path, models="[snaive]"), tmp_path / "reports")
+
+
+def test_bad_config_names_file_and_field(tmp_path):
+    cfg = tmp_path / "bad.yml"
+    cfg.write_text("series: [c26_output]\nhorizon: zero\n")
+    with pytest.raises(InputError, match=r"bad.yml: field 'horizon'"):
+        run_quarterly(None, f"sqlite:///{tmp_path}/m.db", cfg, tmp_path / "r")
+    cfg.write_text("series: [c26_output]\nmodels: [nosuchmodel]\n")
+    with pytest.raises(InputError, match="nosuchmodel"):
+        run_quarterly(None, f"sqlite:///{tmp_path}/m.db", cfg, tmp_path / "r")
+
+
+def test_tracking_uri_resolution(monkeypatch):
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    assert tracking.resolve_tracking_uri() == "sqlite:///mlruns/mlflow.db"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:///x.db")
+    assert tracking.resolve_tracking_uri() == "sqlite:///x.db"
+    assert tracking.resolve_tracking_uri("http://127.0.0.1:5000") == "http://127.0.0.1:5000"
+    with pytest.raises(InputError, match="file store"):
+        tracking.resolve_tracking_uri("mlruns")
+
+
+def test_secrets_never_logged(tmp_path):
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    with tracking.parent_run(uri, "secret-test", {"api_key": "s3cr3t", "kind": "test"}) as run_id:
+        tracking.log_batch(run_id, params={"COMTRADE_API_KEY": "s3cr3t", "horizon": 4})
+    run = MlflowClient(uri).get_run(run_id)
+    assert "s3cr3t" not in json.dumps({**run.data.params, **run.data.tags})
+    assert run.data.params["horizon"] == "4"
