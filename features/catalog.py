@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
+from features.config import load_yaml_model
 from features.errors import InputError
 from features.loaders import LOADERS
 from features.validation import validate_series
@@ -170,18 +170,7 @@ def catalog_path() -> Path:
 
 @cache
 def _read_catalog(path: Path, mtime: float) -> Catalog:
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"{path}: catalog file not found") from None
-    except yaml.YAMLError as exc:
-        raise InputError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
-    try:
-        cat = Catalog.model_validate(raw)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        field = ".".join(str(p) for p in err["loc"])
-        raise InputError(f"{path}: field {field!r}: {err['msg']}") from None
+    cat = load_yaml_model(path, Catalog)
     entries: list[tuple[str, SeriesSpec | TemplateSpec]] = [
         *(("series." + k, v) for k, v in cat.series.items()),
         *(("templates." + k, v) for k, v in cat.templates.items()),

@@ -70,8 +70,29 @@ class AutoARIMA(BaseForecaster):
         self.max_order = max_order
         self.stepwise = stepwise
 
+    def _seasonal_d(self, y: np.ndarray) -> int | None:
+        """Seasonal differencing order: given, or pmdarima's OCSB test, falling back to CH.
+
+        pmdarima's OCSB regression breaks on series of a few seasonal cycles (a shape error at
+        13 quarters, an empty reduction at 16); the Canova-Hansen test still answers there.
+        The test that decided is kept in ``seasonal_test_``.
+        """
+        self.seasonal_test_ = "given" if self.D is not None else None
+        if self.D is not None:
+            return self.D
+        for test in ("ocsb", "ch"):
+            try:
+                d = int(pm.arima.nsdiffs(y, m=self.sp_, max_D=1, test=test))
+            except (ValueError, np.linalg.LinAlgError) as exc:
+                log.debug("auto_arima: %s seasonal test failed: %s", test, exc)
+                continue
+            self.seasonal_test_ = test
+            return d
+        return None
+
     def _fit(self, y: pd.Series, X: pd.DataFrame | None) -> None:
         seasonal = self.sp_ > 1
+        D = self._seasonal_d(y.to_numpy()) if seasonal else 0
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
@@ -82,7 +103,7 @@ class AutoARIMA(BaseForecaster):
                     m=self.sp_ if seasonal else 1,
                     information_criterion=self.information_criterion,
                     d=self.d,
-                    D=self.D if seasonal else 0,
+                    D=D,
                     # pmdarima's stepwise starts (2, 2, 1, 1) clipped to the maxima, as R does
                     start_p=min(2, self.max_p),
                     start_q=min(2, self.max_q),

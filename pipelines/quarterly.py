@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from features.catalog import PROJECT_ROOT, SeriesData, load
+from features.config import load_yaml_model
 from features.errors import InputError
 from features.periods import PANDAS_FREQ
 from features.scenarios import load_scenario
@@ -86,18 +86,7 @@ class RunConfig(_Strict):
 def load_config(path: Path | None = None) -> RunConfig:
     """Safe-load and validate the run configuration; errors name the file and field."""
     path = path or DEFAULT_CONFIG
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"{path}: config file not found") from None
-    except yaml.YAMLError as exc:
-        raise InputError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
-    try:
-        cfg = RunConfig.model_validate(raw)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        field = ".".join(str(p) for p in err["loc"])
-        raise InputError(f"{path}: field {field!r}: {err['msg']}") from None
+    cfg = load_yaml_model(path, RunConfig)
     if cfg.models != "all":
         resolve_models(",".join(cfg.models))
     for ref in cfg.scenarios:

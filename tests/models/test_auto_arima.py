@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from features.catalog import load
 from features.errors import InputError
 from models.auto_arima import AutoARIMA
 from tests.conftest import regressors, seasonal_series
@@ -50,3 +51,20 @@ def test_auto_arima_accuracy_bound():
     train, test = holdout(ausbeer(), 8)
     fc = AutoARIMA().fit(train).predict(8)
     assert mase(train, test, fc["mean"], 4) < 0.53
+
+
+def test_seasonal_test_falls_back_to_ch_when_ocsb_fails():
+    # pmdarima's OCSB regression raises a shape error on 13 quarters of C26 (a real case: the
+    # first backtest origin); the Canova-Hansen test still decides the seasonal differencing
+    y = load("c26_output").values.iloc[:13].to_numpy()
+    m = AutoARIMA()
+    m.sp_ = 4
+    assert m._seasonal_d(y) in (0, 1)
+    assert m.seasonal_test_ == "ch"
+    m16 = AutoARIMA()
+    m16.sp_ = 4
+    assert m16._seasonal_d(np.asarray(load("c26_output").values.iloc[:20])) == 1
+    assert m16.seasonal_test_ == "ocsb"
+    given = AutoARIMA(D=0)
+    given.sp_ = 4
+    assert given._seasonal_d(y) == 0 and given.seasonal_test_ == "given"
