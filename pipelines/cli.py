@@ -149,11 +149,19 @@ def data_show(
         )
     for k in ("unit", "frequency", "source", "url", "licence", "vintage", "file", "notes"):
         out.print(f"  {k}: {meta[k]}")
+    bounds = {str(b["period"]): b for b in band or []}
+    extra = ["lo_95", "lo_80", "hi_80", "hi_95"] if bounds else []
     t = Table()
     t.add_column("period")
-    t.add_column("value", justify="right")
+    for c in ["value", *extra]:
+        t.add_column(c, justify="right")
     for r in values:
-        t.add_row(str(r["period"]), f"{r['value']:.2f}")
+        b = bounds.get(str(r["period"]), {})
+        t.add_row(
+            str(r["period"]),
+            f"{r['value']:.2f}",
+            *(f"{b[c]:.2f}" if c in b else "–" for c in extra),
+        )
     out.print(t)
 
 
@@ -508,7 +516,7 @@ def scenarios_list(as_json: JsonOpt = False) -> None:
             str(r["shocks"]),
             str(r["conditions"]),
             r["sha256"][:12],
-            r["description"],
+            r["description"].split(":")[0].split(". ")[0],
         )
     out.print(t)
 

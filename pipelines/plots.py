@@ -22,7 +22,7 @@ _RECON_NOTE = (
 
 
 def _x(index: pd.PeriodIndex) -> pd.DatetimeIndex:
-    return index.to_timestamp(how="end")
+    return index.to_timestamp(how="start")  # a quarter sits at its first day, under its own year
 
 
 def fan_chart(
