@@ -22,7 +22,10 @@ def field_error(path: Path | str, exc: ValidationError) -> InputError:
     """The first validation error as one line naming the file and the dotted field."""
     err = exc.errors()[0]
     field = ".".join(str(p) for p in err["loc"]) or "(top level)"
-    return InputError(f"{path}: field {field!r}: {err['msg']}")
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        msg = "unknown field (not part of the schema)"
+    return InputError(f"{path}: field {field!r}: {msg}")
 
 
 def read_yaml(path: Path) -> object:

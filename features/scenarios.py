@@ -60,11 +60,11 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
-import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from features.catalog import PROJECT_ROOT, data_dir, get_catalog, load, pick_vintage
 from features.chips import CHANNELS
+from features.config import field_error, read_yaml
 from features.errors import InputError
 from features.periods import PANDAS_FREQ
 
@@ -261,19 +261,29 @@ def _error(path: Path, field_name: str, msg: str) -> InputError:
 
 
 def _pydantic_error(path: Path, exc: ValidationError) -> InputError:
-    err = exc.errors()[0]
-    loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
-    msg = str(err["msg"]).removeprefix("Value error, ")
-    if err["type"] == "extra_forbidden":
-        msg = "unknown field (not part of the scenario schema; see scenarios/README.md)"
-    return _error(path, loc, msg)
+    err = field_error(path, exc)
+    if exc.errors()[0]["type"] == "extra_forbidden":
+        return InputError(f"{err}; see scenarios/README.md")
+    return err
 
 
 def load_scenario(ref: str | Path) -> LoadedScenario:
-    """A built-in name (``loophole_squeeze``) or a path to a scenario file, parsed and checked.
+    """Read, parse and check a scenario file.
 
-    Checks here need no data (types, names, ranges, ramps against the horizon); dates against
-    the data are checked by :func:`resolve`.
+    Parameters
+    ----------
+    ref : a built-in name (``loophole_squeeze``) or a path to a YAML file.
+
+    Returns
+    -------
+    LoadedScenario
+        The validated spec, the path and the sha256 of the file's bytes.
+
+    Raises
+    ------
+    InputError
+        One line naming the file and the field. Checks here need no data (types, names,
+        ranges, ramps against the horizon); dates against the data are :func:`resolve`'s.
     """
     text_ref = str(ref)
     path = Path(text_ref)
@@ -290,12 +300,7 @@ def load_scenario(ref: str | Path) -> LoadedScenario:
     elif path.resolve().parent == scenarios_dir().resolve():
         builtin = True
     raw_bytes = path.read_bytes()
-    try:
-        raw = yaml.safe_load(raw_bytes.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 text") from None
-    except yaml.YAMLError as exc:
-        raise InputError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    raw = read_yaml(path)
     if not isinstance(raw, dict):
         raise InputError(f"{path}: a scenario file must be a YAML mapping (name, description, ...)")
     try:
@@ -603,7 +608,24 @@ def _place(
 
 
 def resolve(loaded: LoadedScenario, ends: DataEnds) -> ResolvedScenario:
-    """Place the scenario's dates against the data; errors name the file and the field."""
+    """Place a scenario's dates against the data.
+
+    Parameters
+    ----------
+    loaded : a loaded scenario.
+    ends : where the data end (:attr:`DriverHistory.ends`).
+
+    Returns
+    -------
+    ResolvedScenario
+        The window and every shock and condition with absolute quarters.
+
+    Raises
+    ------
+    InputError
+        A date before the data end or after the window, a ramp that runs past the window,
+        overlapping shocks on one driver, two conditions on one quarter; naming file and field.
+    """
     spec, path = loaded.spec, loaded.path
     first = ends.origin
     last = first + (spec.horizon - 1)

@@ -303,7 +303,8 @@ def _simulate(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         sims = result.simulate(h, repetitions=n, anchor="end", exog=exog, rng=rng)
-    return np.asarray(sims, dtype=float).reshape(h, n).T
+    # C order: every later array shares it, so means over draws add in the same order
+    return np.ascontiguousarray(np.asarray(sims, dtype=float).reshape(h, n).T)
 
 
 def _data_key() -> tuple[str, ...]:
@@ -317,7 +318,20 @@ def _data_key() -> tuple[str, ...]:
 def fit_engine(
     as_of: pd.Period | str | None = None, n_draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED
 ) -> Engine:
-    """Fit the scenario engine on the data as of a quarter (default: all data); memoised."""
+    """Fit the scenario engine once; every scenario then runs on it (memoised per process).
+
+    Parameters
+    ----------
+    as_of : cut every series at this quarter (``None``: all data, including the months of
+        Brent and USD/RUB published after the last output quarter).
+    n_draws : simulated paths shared by every scenario (>= 100).
+    seed : seed of every random stream (paths, coefficient and elasticity draws).
+
+    Returns
+    -------
+    Engine
+        The fitted chip model, output model and link, the channel shares and the baseline draws.
+    """
     if n_draws < 100:
         raise InputError(f"draws must be >= 100 for stable bands, got {n_draws}")
     return _fit_engine(None if as_of is None else str(as_of), int(n_draws), int(seed), _data_key())
@@ -389,9 +403,18 @@ def _fit_engine(as_of: str | None, n_draws: int, seed: int, key: tuple[str, ...]
 def smoothed(result: Any, y: np.ndarray, exog: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
     """Kalman-smoothed mean and variance of the model's future observations given ``y``.
 
-    ``y`` holds the conditioned future values and NaN elsewhere; the fitted model is extended
-    by these periods with its parameters fixed, so the smoother conditions on the whole history
-    and on the conditioned values.
+    Parameters
+    ----------
+    result : fitted statsmodels state-space results (SARIMAX).
+    y : the ``h`` future periods: conditioned values, NaN elsewhere (missing observations).
+    exog : future exogenous values for those periods, or ``None``.
+
+    Returns
+    -------
+    (mean, variance)
+        Per future period. The model is extended by these periods with its parameters fixed, so
+        the smoother conditions on the whole history and on the conditioned values; a
+        conditioned period has its value as mean and zero variance.
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -436,7 +459,22 @@ def condition_draws(
     rng: np.random.Generator,
     where: str,
 ) -> np.ndarray:
-    """Impose ``fix`` / ``max`` / ``min`` targets on log-scale path draws (module docstring)."""
+    """Impose ``fix`` / ``max`` / ``min`` targets on simulated log-scale paths.
+
+    Parameters
+    ----------
+    draws : ``(n_draws, h)`` unconditional paths on the model's scale (plus any fixed offset).
+    targets : conditioned quarters (column, kind, value on the scale of ``draws``).
+    result, exog : the state-space model whose smoother gives the gains.
+    rng : random stream for the truncated-normal draws of bounds.
+    where : file and field prefix for an error.
+
+    Returns
+    -------
+    np.ndarray
+        Conditioned paths: ``z + K (v - z_A)`` for ``fix`` (every path reproduces ``v``
+        exactly); for a bound, paths that break it move to a truncated-normal value.
+    """
     if not targets:
         return draws
     out = draws.copy()
@@ -621,7 +659,20 @@ def _targets(
 
 
 def run_scenario(engine: Engine, resolved: ResolvedScenario) -> ScenarioResult:
-    """Forecasts of chip imports (total, channels) and C26 output under one scenario."""
+    """Forecasts of chip imports (total, channels) and C26 output under one scenario.
+
+    Parameters
+    ----------
+    engine : the fitted engine (:func:`fit_engine`).
+    resolved : the scenario placed against the engine's data ends
+        (:func:`features.scenarios.resolve`).
+
+    Returns
+    -------
+    ScenarioResult
+        Contract-shaped forecast frames per series, differences from baseline in levels and in
+        percent (each with 80% and 95% intervals), the driver paths, the link used and notes.
+    """
     paths = driver_paths(resolved, engine.history)
     last = resolved.last
     chip_idx = engine.chip_index[engine.chip_index <= last]
@@ -808,7 +859,20 @@ def driver_frame(index: pd.PeriodIndex, paths: pd.DataFrame, what: str) -> pd.Da
 def exog_route(
     series: SeriesInput, model: str, resolved: ResolvedScenario, history: DriverHistory
 ) -> dict[str, Any]:
-    """Fit ``model`` on the drivers' history; forecast on the scenario's and the baseline paths."""
+    """The exogenous-path route for one series.
+
+    Parameters
+    ----------
+    series : the series (without regressors of its own).
+    model : a registered model that takes future regressors (:func:`exog_capable`).
+    resolved, history : the scenario and the drivers' history.
+
+    Returns
+    -------
+    dict
+        ``model``, ``forecast`` (on the scenario's paths), ``baseline`` (on the baseline paths)
+        and ``difference`` (of the means).
+    """
     if series.X is not None:
         raise InputError(
             f"{series.id}: with --scenario the regressors are the scenario's drivers "
@@ -1163,8 +1227,21 @@ def child_record(
 def forecast_doc(
     inputs: list[SeriesInput], models: list[str] | None, ref: str, catalog: bool
 ) -> dict[str, Any]:
-    """``forecast --scenario``: engine series through the engine (unless ``models`` is given),
-    everything else on the scenario's driver paths; ``{"series": ..., "scenario": ...}``."""
+    """The document ``forecast --scenario --json`` prints.
+
+    Parameters
+    ----------
+    inputs : the series asked for.
+    models : ``--models`` (``None``: engine series through the engine, others with ``sarimax``).
+    ref : a built-in scenario name or a file.
+    catalog : the inputs are catalogued series (``--series``), not a user's CSV.
+
+    Returns
+    -------
+    dict
+        ``{"series": {id: {"model", "route", "forecast", "difference_from_baseline", ...}},
+        "scenario": {...}}``.
+    """
     from features.scenarios import load_scenario
 
     loaded = load_scenario(ref)

@@ -235,7 +235,7 @@ def test_quarterly_run_has_scenario_children_and_report(quarterly):
 
 
 def test_scenario_file_round_trips_through_mlflow(quarterly, tmp_path):
-    _, uri, summary = quarterly
+    _, uri, _ = quarterly
     runs = tracking.read_runs(uri)
     run_id = runs[runs["tags.mlflow.runName"] == "scenario/loophole_squeeze"]["run_id"].iloc[0]
     client = MlflowClient(uri)
