@@ -64,7 +64,10 @@ class Source(_Strict):
     url: str
     licence: str
     card: str
-    vintages: list[Vintage] = Field(min_length=1)
+    #: releases in the data folder; empty for a source that arrives only by `data fetch`
+    vintages: list[Vintage] = Field(default_factory=list)
+    #: the connector of `sanctioncast data fetch` that brings new releases, if any
+    fetch: str | None = None
 
 
 class SeriesSpec(_Strict):
@@ -220,6 +223,9 @@ def pick_vintage(
     ``extra`` are a series' own releases, considered together with the source's.
     """
     ordered = sorted([*source.vintages, *extra], key=lambda v: v.release)
+    if not ordered:
+        how = f"run `sanctioncast data fetch {source.fetch}`" if source.fetch else "none is stored"
+        raise InputError(f"no release of {source.title!r} in the data folder yet: {how}")
     if vintage == "latest":
         return ordered[-1]
     try:

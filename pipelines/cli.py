@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.table import Table
 from threadpoolctl import threadpool_limits
 
-from features.catalog import list_series, load
+from features.catalog import get_catalog, list_series, load
 from features.errors import InputError
 from features.user_csv import read_user_csv
 from models.base import ModelRefusal
@@ -88,38 +88,51 @@ def _emit_json(doc: Any) -> None:
 @data_app.command("list")
 def data_list(as_json: JsonOpt = False) -> None:
     """List catalogued series with frequency, span, source, vintage and the reconstructed flag."""
+    keys = (
+        "id",
+        "title",
+        "frequency",
+        "start",
+        "end",
+        "unit",
+        "source",
+        "vintage",
+        "reconstructed",
+    )
     rows = []
+    cat = get_catalog()
     for sid in list_series():
-        meta = load(sid).metadata()
-        rows.append(
-            {
-                k: meta[k]
-                for k in (
-                    "id",
-                    "title",
-                    "frequency",
-                    "start",
-                    "end",
-                    "unit",
-                    "source",
-                    "vintage",
-                    "reconstructed",
-                )
-            }
-        )
+        try:
+            meta = load(sid).metadata()
+            rows.append({**{k: meta[k] for k in keys}, "available": True, "note": None})
+        except InputError as exc:  # e.g. a fetch-only source not fetched yet
+            spec = cat.spec(sid)
+            rows.append(
+                {
+                    "id": sid,
+                    "title": spec.title,
+                    "frequency": spec.freq,
+                    "start": None,
+                    "end": None,
+                    "unit": spec.unit,
+                    "source": cat.sources[spec.source].publisher,
+                    "vintage": None,
+                    "reconstructed": spec.reconstructed,
+                    "available": False,
+                    "note": str(exc),
+                }
+            )
     if as_json:
         _emit_json({"series": rows})
         return
-    t = Table(title="sanctioncast data catalog")
-    for c in ("id", "frequency", "start", "end", "vintage", "reconstructed", "title"):
+    t = Table(title="sanctioncast data catalog (titles: data show ID, or --json)")
+    for c in ("id", "freq", "span", "vintage", "reconstructed", "unit"):
         t.add_column(c)
     for r in rows:
-        t.add_row(
-            *(
-                str(r[c])
-                for c in ("id", "frequency", "start", "end", "vintage", "reconstructed", "title")
-            )
-        )
+        vintage = r["vintage"] if r["available"] else "[yellow]not fetched[/yellow]"
+        recon = "[bold red]yes[/bold red]" if r["reconstructed"] else "no"
+        span = f"{r['start']}–{r['end']}" if r["available"] else "–"
+        t.add_row(r["id"], r["frequency"], span, vintage, recon, r["unit"])
     out.print(t)
 
 

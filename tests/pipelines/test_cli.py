@@ -215,3 +215,24 @@ def test_run_json(capsys, tmp_path):
     assert doc["quarter"] == "2025Q4" and doc["run_id"]
     assert doc["series"]["industry_output"]["champion"] == "snaive"
     assert Path(doc["report"]).exists()
+
+
+def test_fetch_only_series_listed_as_not_fetched(capsys, tmp_path, monkeypatch):
+    import shutil
+
+    from features.catalog import catalog_path
+
+    shutil.copy(catalog_path(), tmp_path / "catalog.yml")  # a data folder with nothing fetched
+    monkeypatch.setenv("SANCTIONCAST_DATA_DIR", str(tmp_path))
+    code, _, err = run_cli(capsys, "data", "show", "mirror_8542_china")
+    assert code == 2
+    assert "sanctioncast data fetch comtrade" in err and err.count("\n") == 1
+
+
+def test_data_list_marks_unfetched_series(capsys):
+    code, out, _ = run_cli(capsys, "data", "list", "--json")
+    assert code == 0
+    rows = {r["id"]: r for r in json.loads(out)["series"]}
+    mirror = rows["mirror_8542_china"]
+    assert mirror["available"] is False and "data fetch comtrade" in mirror["note"]
+    assert rows["c26_output"]["available"] is True
