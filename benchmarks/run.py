@@ -15,9 +15,12 @@ README). Every ratio is measured within one run on one machine. Sections:
                   1 vs 2 Dask workers
 
 Environment: ``BENCH_QUICK=1`` a small smoke run (a few series, few origins); ``BENCH_SECTIONS``
-a comma list of sections (default all); ``BENCH_M3_STRIDE`` take every k-th M3 series in the
-``m3`` section (default 1 = all 2,184; the full run takes hours on 2 cores);
-``BENCH_SUBSET`` series in the ``policies``/``pmdarima``/``statsforecast`` sections.
+a comma list of sections (default all); ``BENCH_M3_STRIDE_Q`` / ``BENCH_M3_STRIDE_M`` take every k-th M3
+quarterly / monthly series in the ``m3`` section (default 1 = all 756 / 1,428: hours on 2 cores);
+``BENCH_SUBSET`` series in the ``policies``/``pmdarima``/``statsforecast`` sections;
+``BENCH_PMDARIMA_ORIGINS`` origins of the ``pmdarima`` section (default 12; the speed-up of
+``never`` grows with it, as the peer pays a full selection per origin); ``BENCH_SCALE_SIZES``
+the series counts of the ``scale`` section (default ``10,100,1000``).
 Both our engine and the peers run with BLAS limited to one thread and one process unless a
 section says otherwise (``n_jobs``), so the ratios compare algorithms, not thread settings.
 """
@@ -58,7 +61,8 @@ SECTIONS = [
     if s.strip()
 ]
 SUBSET = int(os.environ.get("BENCH_SUBSET", "3" if QUICK else "24"))
-M3_STRIDE = int(os.environ.get("BENCH_M3_STRIDE", "150" if QUICK else "1"))
+M3_STRIDE_Q = int(os.environ.get("BENCH_M3_STRIDE_Q", "150" if QUICK else "1"))
+M3_STRIDE_M = int(os.environ.get("BENCH_M3_STRIDE_M", "150" if QUICK else "1"))
 
 log = logging.getLogger("bench")
 
@@ -218,7 +222,8 @@ def bench_pmdarima() -> dict[str, Any]:
     from pipelines.backtest import BacktestSpec, backtest
 
     inputs = m3("quarterly", limit=SUBSET)
-    h, origins = 8, (3 if QUICK else 12)
+    h = 8
+    origins = int(os.environ.get("BENCH_PMDARIMA_ORIGINS", "3" if QUICK else "12"))
     with threadpool_limits(limits=1, user_api="blas"):
         peer_table, peer_s = _pmdarima_loop(inputs, h, origins)
     out: dict[str, Any] = {
@@ -228,8 +233,14 @@ def bench_pmdarima() -> dict[str, Any]:
         "pmdarima_seconds": peer_s,
         "ours": [],
     }
-    for refit, n_jobs in (("never", 1), ("every:4", 1), ("never", 2)):
-        spec = BacktestSpec(horizon=h, origins=origins, refit=refit)
+    for refit, rp, n_jobs in (
+        ("never", False, 1),
+        ("never", True, 1),
+        ("every:4", False, 1),
+        ("every:4", True, 1),
+        ("never", False, 2),
+    ):
+        spec = BacktestSpec(horizon=h, origins=origins, refit=refit, refit_params=rp)
         with timer() as t:
             res = backtest(inputs, ["auto_arima"], spec, n_jobs=n_jobs)
         both = set(res.table["series"]) & set(peer_table["series"])
@@ -238,6 +249,7 @@ def bench_pmdarima() -> dict[str, Any]:
         out["ours"].append(
             {
                 "refit": refit,
+                "refit_params": rp,
                 "n_jobs": n_jobs,
                 "seconds": t["seconds"],
                 "speedup": peer_s / t["seconds"],
@@ -248,7 +260,14 @@ def bench_pmdarima() -> dict[str, Any]:
                 "series_compared": len(both),
             }
         )
-        log.info("pmdarima: ours %s n_jobs=%d %.1fs vs %.1fs", refit, n_jobs, t["seconds"], peer_s)
+        log.info(
+            "pmdarima: ours %s%s n_jobs=%d %.1fs vs %.1fs",
+            refit,
+            "+params" if rp else "",
+            n_jobs,
+            t["seconds"],
+            peer_s,
+        )
     return out
 
 
@@ -374,40 +393,73 @@ def _sf_scores(cv: pd.DataFrame, inputs: list[Any]) -> dict[str, dict[str, float
     return scores_of(pd.concat(frames, ignore_index=True)) if frames else {}
 
 
+def ensemble_from_members(table: pd.DataFrame, members: tuple[str, ...]) -> pd.DataFrame:
+    """The default ensemble's rows computed from its members' rows in the same table.
+
+    ``Ensemble(method="mean")`` fits each member to the same data and averages their forecast
+    columns with equal weights, dropping a member that refuses; averaging the members' backtest
+    rows is the same computation without fitting every member twice. Checked against the
+    registered model in the quick run (``ensemble_check_max_abs_diff``).
+    """
+    cols = [c for c in table.columns if c == "mean" or c.startswith(("lo_", "hi_"))]
+    sub = table[table["model"].isin(members)]
+    keys = ["series", "cutoff", "period", "h"]
+    agg = sub.groupby(keys, sort=False)[cols].mean().reset_index()
+    first = sub.drop_duplicates(keys)[[*keys, "y", "mase_scale"]]
+    out = agg.merge(first, on=keys).assign(model="ensemble")
+    return out[table.columns]
+
+
 def bench_m3() -> dict[str, Any]:
-    from models.registry import REGISTRY
+    from models.ensemble import Ensemble
     from pipelines.backtest import BacktestSpec, backtest
 
-    models = ["snaive", "naive", "ets", "theta", "auto_arima", "ensemble"]
-    models = [m for m in models if m in REGISTRY]
-    out: dict[str, Any] = {"stride": M3_STRIDE, "anchors": ANCHORS, "kinds": {}}
+    members = tuple(str(m) for m in Ensemble().members)
+    models = ["snaive", "naive", "ets", "theta", "auto_arima"]
+    run_models = list(dict.fromkeys([*models, *members]))
+    out: dict[str, Any] = {"anchors": ANCHORS, "ensemble_members": members, "kinds": {}}
     n_jobs = 2
-    for kind, h in (("quarterly", 8), ("monthly", 18)):
-        inputs = m3(kind, stride=M3_STRIDE)
+    for kind, h, stride in (("quarterly", 8, M3_STRIDE_Q), ("monthly", 18, M3_STRIDE_M)):
+        inputs = m3(kind, stride=stride)
         with timer() as t:
-            res = backtest(inputs, models, BacktestSpec(horizon=h, origins=1), n_jobs=n_jobs)
+            res = backtest(inputs, run_models, BacktestSpec(horizon=h, origins=1), n_jobs=n_jobs)
+        table = pd.concat([res.table, ensemble_from_members(res.table, members)], ignore_index=True)
+        scored = [*models, "ensemble"]
         ok_everywhere = set.intersection(
             *[
                 {s for (s, m), st in res.status.items() if m == mm and st["status"] == "ok"}
-                for mm in models
+                for mm in run_models
             ]
         )
-        sc = scores_of(restrict(res.table, ok_everywhere))
+        sc = scores_of(restrict(table[table["model"].isin(scored)], ok_everywhere))
         ens, theta = sc.get("ensemble", {}), sc.get("theta", {})
-        out["kinds"][kind] = {
+        secs: dict[str, float] = {}
+        for (_, m), v in res.seconds.items():
+            secs[m] = secs.get(m, 0.0) + v
+        entry: dict[str, Any] = {
             "series": len(inputs),
+            "stride": stride,
             "series_scored": len(ok_everywhere),
             "h": h,
             "seconds": t["seconds"],
             "n_jobs": n_jobs,
+            "cpu_seconds_by_model": secs,
             "scores": sc,
             "failed": {
                 m: sum(1 for (s, mm), st in res.status.items() if mm == m and st["status"] != "ok")
-                for m in models
+                for m in run_models
             },
             "ensemble_vs_theta_smape_pct": _gain(ens.get("smape"), theta.get("smape")),
             "ensemble_vs_theta_mase_pct": _gain(ens.get("mase"), theta.get("mase")),
         }
+        if QUICK:  # the shortcut must equal the registered model
+            check = backtest(inputs[:3], ["ensemble"], BacktestSpec(horizon=h, origins=1)).table
+            derived = ensemble_from_members(res.table, members)
+            merged = check.merge(derived, on=["series", "cutoff", "period"], suffixes=("", "_d"))
+            entry["ensemble_check_max_abs_diff"] = float(
+                (merged["mean"] - merged["mean_d"]).abs().max()
+            )
+        out["kinds"][kind] = entry
         log.info("m3 %s: %d series in %.0fs", kind, len(inputs), t["seconds"])
     return out
 
@@ -466,7 +518,11 @@ def bench_quarterly() -> dict[str, Any]:
 
     cfg_src = (ROOT / "conf" / "quarterly.yml").read_text(encoding="utf-8")
     out: dict[str, Any] = {}
-    variants = {"config": cfg_src}
+    variants = {"conf/quarterly.yml": cfg_src}
+    if "refit:" not in cfg_src:  # the same run with the cheaper policy, for its cost and gain
+        variants["conf/quarterly.yml + refit every:4"] = cfg_src.replace(
+            "  step: 1\n", "  step: 1\n  refit: every:4\n"
+        )
     if QUICK:
         variants = {
             "config-quick": "series: [c26_output]\nmodels: [snaive, ets, sarimax]\nhorizon: 4\n"
@@ -478,49 +534,49 @@ def bench_quarterly() -> dict[str, Any]:
             cfg = tdir / "run.yml"
             cfg.write_text(text, encoding="utf-8")
             uri = f"sqlite:///{tdir}/mlruns/mlflow.db"
-            timer_ = _TrackTimer()
-            saved = {
-                n: getattr(tracking, n)
-                for n in (
-                    "log_batch",
-                    "log_child",
-                    "log_dataset",
-                    "log_artifacts",
-                    "parent_run",
-                    "code_version",
+            # first run creates the MLflow store (schema migrations); the second finds it there,
+            # as every quarterly run after the first does
+            for store in ("new store", "existing store"):
+                out[f"{label}, {store}"] = _quarterly_once(
+                    quarterly, tracking, cfg, uri, tdir / store
                 )
-            }
-            for n in ("log_batch", "log_child", "log_dataset", "log_artifacts", "code_version"):
-                setattr(tracking, n, timer_.wrap(saved[n]))
-            tracking.parent_run = timer_.wrap_cm(saved["parent_run"])  # type: ignore[assignment]
-            prof = cProfile.Profile()
-            try:
-                t0 = time.perf_counter()
-                prof.enable()
-                summary = quarterly.run_quarterly(None, uri, cfg, tdir / "reports")
-                prof.disable()
-                wall = time.perf_counter() - t0
-            finally:
-                for n, f in saved.items():
-                    setattr(tracking, n, f)
-            stats = pstats.Stats(prof)
-            top = sorted(stats.stats.items(), key=lambda kv: kv[1][3], reverse=True)[:15]  # type: ignore[attr-defined]
-            out[label] = {
-                "wall_seconds": wall,
-                "mlflow_seconds": timer_.seconds,
-                "mlflow_share": timer_.seconds / wall,
-                "champions": {s: r["champion"] for s, r in summary["series"].items()},
-                "refit": summary["backtest"].get("refit"),
-                "profile_top_cumulative": [
-                    {
-                        "function": f"{Path(k[0]).name}:{k[1]}({k[2]})",
-                        "cumulative_s": round(v[3], 2),
-                    }
-                    for k, v in top
-                ],
-            }
-            log.info("quarterly %s: %.1fs, mlflow %.1fs", label, wall, timer_.seconds)
     return out
+
+
+def _quarterly_once(
+    quarterly: Any, tracking: Any, cfg: Path, uri: str, reports: Path
+) -> dict[str, Any]:
+    timer_ = _TrackTimer()
+    names = ("log_batch", "log_child", "log_dataset", "log_artifacts", "code_version")
+    saved = {n: getattr(tracking, n) for n in (*names, "parent_run")}
+    for n in names:
+        setattr(tracking, n, timer_.wrap(saved[n]))
+    tracking.parent_run = timer_.wrap_cm(saved["parent_run"])
+    prof = cProfile.Profile()
+    try:
+        t0 = time.perf_counter()
+        prof.enable()
+        summary = quarterly.run_quarterly(None, uri, cfg, reports)
+        prof.disable()
+        wall = time.perf_counter() - t0
+    finally:
+        for n, f in saved.items():
+            setattr(tracking, n, f)
+    stats = pstats.Stats(prof)
+    top = sorted(stats.stats.items(), key=lambda kv: kv[1][3], reverse=True)[:20]  # type: ignore[attr-defined]
+    res = {
+        "wall_seconds": wall,
+        "mlflow_seconds": timer_.seconds,
+        "mlflow_share": timer_.seconds / wall,
+        "champions": {s: r["champion"] for s, r in summary["series"].items()},
+        "refit": summary["backtest"].get("refit"),
+        "profile_top_cumulative": [
+            {"function": f"{Path(k[0]).name}:{k[1]}({k[2]})", "cumulative_s": round(v[3], 2)}
+            for k, v in top
+        ],
+    }
+    log.info("quarterly: %.1fs, mlflow %.1fs", wall, timer_.seconds)
+    return res
 
 
 SCALE_MODELS = ["snaive", "theta", "sarimax"]
@@ -563,7 +619,10 @@ def _scale_child(n: int, backend: str, workers: int) -> dict[str, Any]:
 
 
 def bench_scale() -> dict[str, Any]:
-    sizes = [10] if QUICK else [10, 100, 1000]
+    sizes = [
+        int(x)
+        for x in os.environ.get("BENCH_SCALE_SIZES", "10" if QUICK else "10,100,1000").split(",")
+    ]
     runs = []
     for n in sizes:
         runs.append(_in_subprocess(n, "joblib", 1))
@@ -599,8 +658,14 @@ def markdown(res: dict[str, Any]) -> str:
     lines = [f"# sanctioncast benchmarks, {res['date']}", ""]
     m = res["machine"]
     lines += [
-        f"Machine: {m['cpus']} cores, Python {m['python']}, {m['platform']}; quick={res['quick']}; "
-        f"wall {res['total_seconds']:.0f} s.",
+        f"Machine: {m['cpus']} cores, Python {m['python']}, {m['platform']}; quick={res['quick']}. "
+        "Section wall times: "
+        + ", ".join(
+            f"{k} {res[k].get('section_seconds', 0):.0f} s ({res[k].get('run_at', '?')})"
+            for k in ("policies", "pmdarima", "statsforecast", "m3", "quarterly", "scale")
+            if k in res
+        )
+        + ".",
         "",
     ]
     if "policies" in res:
@@ -642,7 +707,7 @@ def markdown(res: dict[str, Any]) -> str:
         ]
         for r in p["ours"]:
             lines.append(
-                f"| refit={r['refit']} | {r['n_jobs']} | {_f(r['seconds'], 1)} | {_f(r['speedup'], 1)}x | {_f(r['mase'], 3)} | {_f(r['pmdarima_mase'], 3)} | {_f(r['smape'], 2)} | {_f(r['pmdarima_smape'], 2)} |"
+                f"| refit={r['refit']}{' + refit_params' if r.get('refit_params') else ''} | {r['n_jobs']} | {_f(r['seconds'], 1)} | {_f(r['speedup'], 1)}x | {_f(r['mase'], 3)} | {_f(r['pmdarima_mase'], 3)} | {_f(r['smape'], 2)} | {_f(r['pmdarima_smape'], 2)} |"
             )
         lines.append("")
     if "statsforecast" in res:
@@ -669,12 +734,14 @@ def markdown(res: dict[str, Any]) -> str:
     if "m3" in res:
         p = res["m3"]
         lines += [
-            f"## M3 accuracy (every {p['stride']}th series; published Theta over all 3,003: sMAPE {ANCHORS['theta_smape_all']}, MASE {ANCHORS['theta_mase_all']})",
+            f"## M3 accuracy (published Theta over all 3,003 series: sMAPE {ANCHORS['theta_smape_all']}, MASE {ANCHORS['theta_mase_all']})",
+            "",
+            f"Ensemble: the registered default `ensemble`, the equal-weight mean of {', '.join(p['ensemble_members'])}.",
             "",
         ]
         for kind, k in p["kinds"].items():
             lines += [
-                f"### {kind}: {k['series_scored']} of {k['series']} series scored (every model fitted), h={k['h']}, {k['seconds']:.0f} s on {k['n_jobs']} cores",
+                f"### {kind}: {k['series_scored']} of {k['series']} series scored (every {k['stride']}th M3 series; those every model fitted), h={k['h']}, {k['seconds']:.0f} s on {k['n_jobs']} cores",
                 "",
                 "| model | sMAPE | MASE |",
                 "|---|---|---|",
@@ -694,6 +761,8 @@ def markdown(res: dict[str, Any]) -> str:
             "|---|---|---|---|---|",
         ]
         for label, q in res["quarterly"].items():
+            if not isinstance(q, dict):
+                continue
             lines.append(
                 f"| {label} | {q['refit']} | {_f(q['wall_seconds'], 1)} | {_f(q['mlflow_seconds'], 1)} | {100 * q['mlflow_share']:.1f}% |"
             )
@@ -740,12 +809,19 @@ def main() -> int:
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     suffix = "-quick" if QUICK else ""
+    earlier = RESULTS / f"{stamp}{suffix}.json"
+    if earlier.exists():  # sections run separately the same day end up in one file
+        prev = json.loads(earlier.read_text())
+        for k, v in prev.items():
+            if k in funcs and k not in SECTIONS:
+                res[k] = v
     for name in SECTIONS:
         if name not in funcs:
             raise SystemExit(f"unknown section {name!r}; known: {', '.join(funcs)}")
         with timer() as t:
             res[name] = funcs[name]()
         res[name]["section_seconds"] = t["seconds"]
+        res[name]["run_at"] = dt.datetime.now().isoformat(timespec="seconds")
         res["total_seconds"] = time.perf_counter() - t0
         # written after every section, so a long run leaves what it has
         (RESULTS / f"{stamp}{suffix}.json").write_text(json.dumps(res, indent=2, default=str))

@@ -394,7 +394,13 @@ def backtest(
             else:
                 tasks.append(("sequence", s, m, splits, spec))
                 owner.append(len(pairs) - 1)
-    results = _map(tasks, backend, n_jobs, scheduler)
+    # heavier models first (complexity tag), so the last tasks to finish are short ones;
+    # results are put back in task order, so the order of execution changes nothing else
+    order = sorted(range(len(tasks)), key=lambda i: -int(tasks[i][2].get_tag("complexity")))
+    done = _map([tasks[i] for i in order], backend, n_jobs, scheduler)
+    results: list[Any] = [None] * len(tasks)
+    for i, r in zip(order, done, strict=True):
+        results[i] = r
     per_pair: list[list[_Origin]] = [[] for _ in pairs]
     for i, r in zip(owner, results, strict=True):
         per_pair[i].extend([r] if isinstance(r, _Origin) else r)

@@ -27,7 +27,7 @@ from models.registry import REGISTRY, get_model, resolve_models
 from pipelines import scenarios as scen
 from pipelines import tracking
 from pipelines.backtest import BacktestSpec, SeriesInput, backtest, parse_refit
-from pipelines.forecast import fit_forecast, forecast_records
+from pipelines.forecast import final_fits, forecast_records
 from pipelines.metrics import champion, score_all, summary_row
 from pipelines.plots import error_by_horizon, fan_chart
 from pipelines.report import atomic_folder, write_summary
@@ -156,6 +156,9 @@ def run_quarterly(
     }
     forecasts: dict[tuple[str, str], pd.DataFrame] = {}
     fitted_params: dict[tuple[str, str], dict[str, Any]] = {}
+    final = final_fits(
+        [(s, m) for s in inputs for m in models if bt.ok(s.id, m)], cfg.horizon, cfg.n_jobs
+    )
     for s in inputs:
         meta = data[s.id].metadata()
         meta.update(end=str(s.y.index[-1]), n_obs=len(s.y))
@@ -164,14 +167,13 @@ def run_quarterly(
         for m in models:
             st = dict(bt.status[(s.id, m)])
             if st["status"] == "ok":
-                try:
-                    fitted, fc = fit_forecast(s, m, cfg.horizon)
-                    forecasts[(s.id, m)] = fc
-                    fitted_params[(s.id, m)] = fitted.get_params()
-                except ModelRefusal as exc:
+                got = final[(s.id, m)]
+                if isinstance(got, tuple):
+                    fitted_params[(s.id, m)], forecasts[(s.id, m)] = got
+                else:
                     st = {
                         "status": "failed",
-                        "error": f"forecast: {exc}",
+                        "error": got,
                         "n_origins": st["n_origins"],
                     }
                     bt.status[(s.id, m)] = st
