@@ -15,10 +15,26 @@ matplotlib.use("Agg")
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.figure import Figure
 
 _RECON_NOTE = (
     "RECONSTRUCTED series: an estimate from sparse published figures, not an official statistic"
 )
+
+
+def _finish_panels(fig: Figure, path: Path, title: str, subtitle: str, reconstructed: bool) -> Path:
+    """Title, footer notes (the reconstructed-series warning first), layout, save, close."""
+    fig.suptitle(title, fontsize=10, x=0.01, ha="left")
+    notes = [subtitle] if subtitle else []
+    if reconstructed:
+        notes.insert(0, _RECON_NOTE)
+    if notes:
+        fig.text(0.01, 0.005, "\n".join(notes), fontsize=6.5, color="#444444", va="bottom")
+    fig.tight_layout(rect=(0, 0.05, 1, 0.97))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
 
 
 def _x(index: pd.PeriodIndex) -> pd.DatetimeIndex:
@@ -155,17 +171,7 @@ def scenario_fan_chart(
             )
         ax.grid(alpha=0.3)
         ax.legend(fontsize=6, loc="upper left")
-    fig.suptitle(title, fontsize=10, x=0.01, ha="left")
-    notes = [subtitle] if subtitle else []
-    if any(p[4] for p in panels):
-        notes.insert(0, _RECON_NOTE)
-    if notes:
-        fig.text(0.01, 0.005, "\n".join(notes), fontsize=6.5, color="#444444", va="bottom")
-    fig.tight_layout(rect=(0, 0.05, 1, 0.97))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _finish_panels(fig, path, title, subtitle, any(p[4] for p in panels))
 
 
 def scenario_comparison_chart(
@@ -219,17 +225,7 @@ def scenario_comparison_chart(
                 )
             a.grid(alpha=0.3)
         ax.legend(fontsize=6, loc="upper left", ncol=2)
-    fig.suptitle(title, fontsize=10, x=0.01, ha="left")
-    notes = [subtitle] if subtitle else []
-    if any(p[4] for p in panels):
-        notes.insert(0, _RECON_NOTE)
-    if notes:
-        fig.text(0.01, 0.005, "\n".join(notes), fontsize=6.5, color="#444444", va="bottom")
-    fig.tight_layout(rect=(0, 0.05, 1, 0.97))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _finish_panels(fig, path, title, subtitle, any(p[4] for p in panels))
 
 
 def forecast_vs_actual(
