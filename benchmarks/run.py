@@ -28,13 +28,12 @@ section says otherwise (``n_jobs``), so the ratios compare algorithms, not threa
 from __future__ import annotations
 
 import contextlib
-import cProfile
 import datetime as dt
 import json
 import logging
 import os
 import platform
-import pstats
+import re
 import resource
 import subprocess
 import sys
@@ -63,6 +62,11 @@ SECTIONS = [
 SUBSET = int(os.environ.get("BENCH_SUBSET", "3" if QUICK else "24"))
 M3_STRIDE_Q = int(os.environ.get("BENCH_M3_STRIDE_Q", "150" if QUICK else "1"))
 M3_STRIDE_M = int(os.environ.get("BENCH_M3_STRIDE_M", "150" if QUICK else "1"))
+M3_ARIMA_STRIDE_Q = int(os.environ.get("BENCH_M3_ARIMA_STRIDE_Q", "1"))
+M3_ARIMA_STRIDE_M = int(os.environ.get("BENCH_M3_ARIMA_STRIDE_M", "1"))
+M3_KINDS = os.environ.get("BENCH_M3_KINDS", "quarterly,monthly").split(",")
+#: the newest earlier results (sections and M3 kinds not run now are carried over from them)
+PREVIOUS: dict[str, Any] = {}
 
 log = logging.getLogger("bench")
 
@@ -325,12 +329,15 @@ def bench_statsforecast() -> dict[str, Any]:
         peer = json.loads((tdir / "out.json").read_text())
         cv = pd.read_csv(tdir / "cv.csv")
     ours = {}
-    for refit in ("always", "never"):
+    for label, refit, rp in (
+        ("always", "always", False),
+        ("never", "never", False),
+        ("never+params", "never", True),
+    ):
+        spec = BacktestSpec(horizon=h, origins=origins, refit=refit, refit_params=rp)
         with timer() as t:
-            res = backtest(
-                inputs, ["auto_arima", "ets"], BacktestSpec(horizon=h, origins=origins, refit=refit)
-            )
-        ours[refit] = {"seconds": t["seconds"], "scores": scores_of(res.table)}
+            res = backtest(inputs, ["auto_arima", "ets"], spec)
+        ours[label] = {"seconds": t["seconds"], "scores": scores_of(res.table)}
     peer_cv_scores = _sf_scores(cv, inputs)
     run_true = peer["run_seconds"]["True"]
     run_false = peer["run_seconds"]["False"]
@@ -351,6 +358,11 @@ def bench_statsforecast() -> dict[str, Any]:
         "ratio_never_vs_no_refit": ours["never"]["seconds"] / run_false,
         "ratio_never_vs_no_refit_with_compile": ours["never"]["seconds"]
         / (run_false + peer["compile_seconds"]),
+        # different policies, the accuracy beside: our structure kept and parameters
+        # re-estimated at each origin against the peer's full refit at each window
+        "ratio_never_params_vs_refit": ours["never+params"]["seconds"] / run_true,
+        "ratio_never_params_vs_refit_with_compile": ours["never+params"]["seconds"]
+        / (run_true + peer["compile_seconds"]),
     }
     return out
 
@@ -411,31 +423,53 @@ def ensemble_from_members(table: pd.DataFrame, members: tuple[str, ...]) -> pd.D
 
 
 def bench_m3() -> dict[str, Any]:
+    """M3 accuracy. Every model on every series of a kind (``BENCH_M3_STRIDE_*`` thin them);
+    auto-ARIMA, the slowest by far (about 6 s a monthly series on one core), can run on every
+    ``BENCH_M3_ARIMA_STRIDE_*``-th series only, in a separate backtest, and its row then says
+    on how many series it was scored, with theta and the ensemble on those same series.
+    ``BENCH_M3_KINDS`` runs some kinds; the others are kept from the previous results."""
     from models.ensemble import Ensemble
     from pipelines.backtest import BacktestSpec, backtest
 
     members = tuple(str(m) for m in Ensemble().members)
     models = ["snaive", "naive", "ets", "theta", "auto_arima"]
-    run_models = list(dict.fromkeys([*models, *members]))
+    kept = (PREVIOUS.get("m3") or {}).get("kinds", {})
     out: dict[str, Any] = {"anchors": ANCHORS, "ensemble_members": members, "kinds": {}}
     n_jobs = 2
-    for kind, h, stride in (("quarterly", 8, M3_STRIDE_Q), ("monthly", 18, M3_STRIDE_M)):
+    for kind, h, stride, arima_stride in (
+        ("quarterly", 8, M3_STRIDE_Q, M3_ARIMA_STRIDE_Q),
+        ("monthly", 18, M3_STRIDE_M, M3_ARIMA_STRIDE_M),
+    ):
+        if kind not in M3_KINDS:
+            if kind in kept:
+                out["kinds"][kind] = kept[kind]
+            continue
         inputs = m3(kind, stride=stride)
+        main = [m for m in models if arima_stride == 1 or m != "auto_arima"]
+        run_models = list(dict.fromkeys([*main, *members]))
+        spec = BacktestSpec(horizon=h, origins=1)
         with timer() as t:
-            res = backtest(inputs, run_models, BacktestSpec(horizon=h, origins=1), n_jobs=n_jobs)
+            res = backtest(inputs, run_models, spec, n_jobs=n_jobs)
+            arima = None
+            if "auto_arima" not in main:
+                arima = backtest(inputs[::arima_stride], ["auto_arima"], spec, n_jobs=n_jobs)
         table = pd.concat([res.table, ensemble_from_members(res.table, members)], ignore_index=True)
-        scored = [*models, "ensemble"]
-        ok_everywhere = set.intersection(
-            *[
-                {s for (s, m), st in res.status.items() if m == mm and st["status"] == "ok"}
-                for mm in run_models
-            ]
-        )
+        status = dict(res.status)
+        if arima is not None:
+            table = pd.concat([table, arima.table], ignore_index=True)
+            status.update(arima.status)
+        ok = {
+            mm: {s for (s, m), st in status.items() if m == mm and st["status"] == "ok"}
+            for mm in [*run_models, *(["auto_arima"] if arima is not None else [])]
+        }
+        ok_everywhere = set.intersection(*[ok[mm] for mm in run_models])
+        scored = [*main, "ensemble"]
         sc = scores_of(restrict(table[table["model"].isin(scored)], ok_everywhere))
         ens, theta = sc.get("ensemble", {}), sc.get("theta", {})
         secs: dict[str, float] = {}
-        for (_, m), v in res.seconds.items():
-            secs[m] = secs.get(m, 0.0) + v
+        for stat in (res, arima):
+            for (_, m), v in (stat.seconds if stat is not None else {}).items():
+                secs[m] = secs.get(m, 0.0) + v
         entry: dict[str, Any] = {
             "series": len(inputs),
             "stride": stride,
@@ -445,15 +479,22 @@ def bench_m3() -> dict[str, Any]:
             "n_jobs": n_jobs,
             "cpu_seconds_by_model": secs,
             "scores": sc,
-            "failed": {
-                m: sum(1 for (s, mm), st in res.status.items() if mm == m and st["status"] != "ok")
-                for m in run_models
-            },
+            "failed": {mm: len(inputs) - len(v) for mm, v in ok.items()},
             "ensemble_vs_theta_smape_pct": _gain(ens.get("smape"), theta.get("smape")),
             "ensemble_vs_theta_mase_pct": _gain(ens.get("mase"), theta.get("mase")),
         }
+        if arima is not None:  # auto_arima on its subset, beside theta and the ensemble there
+            sub = ok["auto_arima"] & ok_everywhere
+            entry["auto_arima_subset"] = {
+                "stride": arima_stride,
+                "series": len(inputs[::arima_stride]),
+                "series_scored": len(sub),
+                "scores": scores_of(
+                    restrict(table[table["model"].isin(["auto_arima", "theta", "ensemble"])], sub)
+                ),
+            }
         if QUICK:  # the shortcut must equal the registered model
-            check = backtest(inputs[:3], ["ensemble"], BacktestSpec(horizon=h, origins=1)).table
+            check = backtest(inputs[:3], ["ensemble"], spec).table
             derived = ensemble_from_members(res.table, members)
             merged = check.merge(derived, on=["series", "cutoff", "period"], suffixes=("", "_d"))
             entry["ensemble_check_max_abs_diff"] = float(
@@ -519,10 +560,12 @@ def bench_quarterly() -> dict[str, Any]:
     cfg_src = (ROOT / "conf" / "quarterly.yml").read_text(encoding="utf-8")
     out: dict[str, Any] = {}
     variants = {"conf/quarterly.yml": cfg_src}
-    if "refit:" not in cfg_src:  # the same run with the cheaper policy, for its cost and gain
-        variants["conf/quarterly.yml + refit every:4"] = cfg_src.replace(
-            "  step: 1\n", "  step: 1\n  refit: every:4\n"
-        )
+    # the same run with every origin refitted from scratch, for the configured policy's gain
+    # in time and its cost in accuracy (champions and their backtest MASE side by side)
+    always = re.sub(r"(?m)^  refit: .*\n", "", cfg_src)
+    always = re.sub(r"(?m)^  refit_params: .*\n", "", always)
+    if always != cfg_src:
+        variants["conf/quarterly.yml with refit always"] = always
     if QUICK:
         variants = {
             "config-quick": "series: [c26_output]\nmodels: [snaive, ets, sarimax]\nhorizon: 4\n"
@@ -552,28 +595,25 @@ def _quarterly_once(
     for n in names:
         setattr(tracking, n, timer_.wrap(saved[n]))
     tracking.parent_run = timer_.wrap_cm(saved["parent_run"])
-    prof = cProfile.Profile()
     try:
         t0 = time.perf_counter()
-        prof.enable()
         summary = quarterly.run_quarterly(None, uri, cfg, reports)
-        prof.disable()
         wall = time.perf_counter() - t0
     finally:
         for n, f in saved.items():
             setattr(tracking, n, f)
-    stats = pstats.Stats(prof)
-    top = sorted(stats.stats.items(), key=lambda kv: kv[1][3], reverse=True)[:20]  # type: ignore[attr-defined]
     res = {
         "wall_seconds": wall,
         "mlflow_seconds": timer_.seconds,
         "mlflow_share": timer_.seconds / wall,
         "champions": {s: r["champion"] for s, r in summary["series"].items()},
         "refit": summary["backtest"].get("refit"),
-        "profile_top_cumulative": [
-            {"function": f"{Path(k[0]).name}:{k[1]}({k[2]})", "cumulative_s": round(v[3], 2)}
-            for k, v in top
-        ],
+        "champion_mase": {
+            s: r["models"].get(r["champion"], {}).get("mase")
+            for s, r in summary["series"].items()
+            if r["champion"]
+        },
+        "stage_seconds": summary.get("timings", {}),
     }
     log.info("quarterly: %.1fs, mlflow %.1fs", wall, timer_.seconds)
     return res
@@ -721,15 +761,23 @@ def markdown(res: dict[str, Any]) -> str:
             "|---|---|---|---|---|",
             f"| refit every origin (ours always / sf refit=True) | {_f(p['ours']['always']['seconds'], 1)} | {_f(p['statsforecast_seconds_refit'], 1)} | {_f(p['ratio_always_vs_refit'])} | {_f(p['ratio_always_vs_refit_with_compile'])} |",
             f"| fit once (ours never / sf refit=False) | {_f(p['ours']['never']['seconds'], 1)} | {_f(p['statsforecast_seconds_no_refit'], 1)} | {_f(p['ratio_never_vs_no_refit'])} | {_f(p['ratio_never_vs_no_refit_with_compile'])} |",
-            "",
         ]
-        sfs = p.get("statsforecast_scores_refit", {})
-        ours = p["ours"]["always"]["scores"]
-        lines += ["| model | MASE ours (always) | MASE statsforecast (refit) |", "|---|---|---|"]
-        for mm in ("auto_arima", "ets"):
+        if "never+params" in p["ours"]:
             lines.append(
-                f"| {mm} | {_f(ours.get(mm, {}).get('mase'), 3)} | {_f(sfs.get(mm, {}).get('mase'), 3)} |"
+                f"| different policies: ours never + refit_params / sf refit=True | {_f(p['ours']['never+params']['seconds'], 1)} | {_f(p['statsforecast_seconds_refit'], 1)} | {_f(p['ratio_never_params_vs_refit'])} | {_f(p['ratio_never_params_vs_refit_with_compile'])} |"
             )
+        lines.append("")
+        sfs = p.get("statsforecast_scores_refit", {})
+        runs = [k for k in ("always", "never", "never+params") if k in p["ours"]]
+        lines += [
+            "| model | "
+            + " | ".join(f"MASE ours ({k})" for k in runs)
+            + " | MASE statsforecast (refit) |",
+            "|---|" + "---|" * (len(runs) + 1),
+        ]
+        for mm in ("auto_arima", "ets"):
+            cells = " | ".join(_f(p["ours"][k]["scores"].get(mm, {}).get("mase"), 3) for k in runs)
+            lines.append(f"| {mm} | {cells} | {_f(sfs.get(mm, {}).get('mase'), 3)} |")
         lines.append("")
     if "m3" in res:
         p = res["m3"]
@@ -740,14 +788,27 @@ def markdown(res: dict[str, Any]) -> str:
             "",
         ]
         for kind, k in p["kinds"].items():
+            which = "all M3 series" if k["stride"] == 1 else f"1 in {k['stride']} M3 series"
             lines += [
-                f"### {kind}: {k['series_scored']} of {k['series']} series scored (every {k['stride']}th M3 series; those every model fitted), h={k['h']}, {k['seconds']:.0f} s on {k['n_jobs']} cores",
+                f"### {kind}: {k['series_scored']} of {k['series']} series scored ({which}; those every model fitted), h={k['h']}, {k['seconds']:.0f} s on {k['n_jobs']} cores",
                 "",
                 "| model | sMAPE | MASE |",
                 "|---|---|---|",
             ]
             for mm, v in k["scores"].items():
                 lines.append(f"| {mm} | {_f(v['smape'])} | {_f(v['mase'], 3)} |")
+            a = k.get("auto_arima_subset")
+            if a:
+                sa = a["scores"]
+                lines += [
+                    "",
+                    f"auto_arima on 1 in {a['stride']} of these series ({a['series_scored']} scored; its search takes most of the run): "
+                    + ", ".join(
+                        f"{mm} sMAPE {_f(sa.get(mm, {}).get('smape'))} / MASE {_f(sa.get(mm, {}).get('mase'), 3)}"
+                        for mm in ("auto_arima", "theta", "ensemble")
+                    )
+                    + " on the same series.",
+                ]
             lines += [
                 "",
                 f"Ensemble vs theta: sMAPE {_f(k['ensemble_vs_theta_smape_pct'], 1)}% better, MASE {_f(k['ensemble_vs_theta_mase_pct'], 1)}% better (target >= 3%).",
@@ -757,14 +818,19 @@ def markdown(res: dict[str, Any]) -> str:
         lines += [
             "## Quarterly run on the embedded data (`sanctioncast run`, temporary MLflow store)",
             "",
-            "| config | refit | wall s | MLflow s | MLflow share |",
-            "|---|---|---|---|---|",
+            "| config | refit | wall s | MLflow s | MLflow share | stages (s) | champion (backtest MASE) per series |",
+            "|---|---|---|---|---|---|---|",
         ]
         for label, q in res["quarterly"].items():
             if not isinstance(q, dict):
                 continue
+            stages = ", ".join(f"{k} {v:.0f}" for k, v in q.get("stage_seconds", {}).items())
+            champs = ", ".join(
+                f"{s}: {c} ({_f(q.get('champion_mase', {}).get(s), 3)})"
+                for s, c in q.get("champions", {}).items()
+            )
             lines.append(
-                f"| {label} | {q['refit']} | {_f(q['wall_seconds'], 1)} | {_f(q['mlflow_seconds'], 1)} | {100 * q['mlflow_share']:.1f}% |"
+                f"| {label} | {q['refit']} | {_f(q['wall_seconds'], 1)} | {_f(q['mlflow_seconds'], 1)} | {100 * q['mlflow_share']:.1f}% | {stages or '-'} | {champs} |"
             )
         lines.append("")
     if "scale" in res:
@@ -809,9 +875,17 @@ def main() -> int:
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     suffix = "-quick" if QUICK else ""
-    earlier = RESULTS / f"{stamp}{suffix}.json"
-    if earlier.exists():  # sections run separately the same day end up in one file
-        prev = json.loads(earlier.read_text())
+    # sections not run now are carried over from the newest earlier results file (same kind,
+    # quick or full), each keeping its own ``run_at``: `make bench` after a change can rerun
+    # only the sections it affects and the table stays whole
+    earlier = sorted(
+        f
+        for f in RESULTS.glob("20*.json")
+        if f.stem.endswith("-quick") == QUICK and f.stem[:10] <= stamp
+    )
+    if earlier:
+        prev = json.loads(earlier[-1].read_text())
+        PREVIOUS.update(prev)
         for k, v in prev.items():
             if k in funcs and k not in SECTIONS:
                 res[k] = v

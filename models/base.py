@@ -11,8 +11,11 @@ requested level ``L`` (default 80 and 95). Intervals always nest.
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import inspect
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextvars import ContextVar
 from typing import Any, ClassVar, Self
 
 import numpy as np
@@ -58,6 +61,42 @@ def interval_columns(levels: Sequence[float]) -> list[str]:
     for lv in levels:
         cols += [f"lo_{_fmt_level(lv)}", f"hi_{_fmt_level(lv)}"]
     return cols
+
+
+#: fits kept inside a :func:`shared_fits` block: key -> fitted model (a private copy) or refusal
+_SHARED_FITS: ContextVar[dict[tuple[Any, ...], Any] | None] = ContextVar(
+    "shared_fits", default=None
+)
+
+
+@contextlib.contextmanager
+def shared_fits() -> Iterator[None]:
+    """Inside the block, a fit of the same model configuration to the same data is done once.
+
+    The second :meth:`BaseForecaster.fit` with equal class, hyperparameters, ``y`` (values and
+    periods) and ``X`` takes a deep copy of the first fit (or raises its refusal again) instead
+    of fitting: an ensemble member that the backtest also runs on its own is estimated once.
+    Every model is deterministic (fixed seeds), so the copy equals a fresh fit; it is a copy,
+    so updating one never changes the other. The kept fits are dropped when the block ends.
+    """
+    token = _SHARED_FITS.set({})
+    try:
+        yield
+    finally:
+        _SHARED_FITS.reset(token)
+
+
+def _fit_key(model: BaseForecaster, y: pd.Series, X: pd.DataFrame | None) -> tuple[Any, ...]:
+    x = None if X is None else (tuple(map(str, X.columns)), X.to_numpy(dtype=float).tobytes())
+    return (
+        type(model).__module__,
+        type(model).__qualname__,
+        repr(model.get_params()),
+        str(y.index[0]),
+        y.index.freqstr,
+        y.to_numpy(dtype=float).tobytes(),
+        x,
+    )
 
 
 def _fmt_level(level: float) -> str:
@@ -139,6 +178,25 @@ class BaseForecaster:
             X_in = self._check_X(X, y.index, "fit")
         if tags["requires:exogenous"] and X_in is None:
             raise ModelRefusal(f"{self.name}: needs exogenous regressors X, none given")
+        cache = _SHARED_FITS.get()
+        key = None if cache is None else _fit_key(self, y, X_in)
+        if cache is not None and key in cache:
+            kept = cache[key]
+            if isinstance(kept, ModelRefusal):
+                raise ModelRefusal(str(kept))
+            self.__dict__.update(copy.deepcopy(kept.__dict__))
+            return self
+        try:
+            self._fit_checked(y, X_in)
+        except ModelRefusal as exc:
+            if cache is not None and key is not None:
+                cache[key] = exc
+            raise
+        if cache is not None and key is not None:
+            cache[key] = copy.deepcopy(self)
+        return self
+
+    def _fit_checked(self, y: pd.Series, X_in: pd.DataFrame | None) -> None:
         self.sp_ = self._resolve_sp(y.index)
         need = self.min_obs(self.sp_)
         if len(y) < need:
@@ -150,7 +208,6 @@ class BaseForecaster:
         self._fit(y.copy(), None if X_in is None else X_in.copy())
         self.future_exog_columns_ = self._future_exog_columns()
         self.is_fitted_ = True
-        return self
 
     def update(
         self, y: pd.Series, X: pd.DataFrame | None = None, refit_params: bool = False

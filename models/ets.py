@@ -16,11 +16,25 @@ import warnings
 
 import numpy as np
 import pandas as pd
+from statsmodels.tools import eval_measures
 from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
+from features.errors import InputError
 from models.base import BaseForecaster, ModelRefusal, _fmt_level
 
 log = logging.getLogger(__name__)
+
+_CRITERIA = {"aic": eval_measures.aic, "aicc": eval_measures.aicc, "bic": eval_measures.bic}
+
+
+def _information_criterion(ic: str, llf: float, nobs: int, df_model: int) -> float:
+    """The criterion exactly as ``ETSResults`` computes it (``statsmodels.tools.eval_measures``
+    with ``df_model`` = free parameters + 1 for the error variance)."""
+    try:
+        fn = _CRITERIA[ic]
+    except KeyError:
+        raise InputError(f"ets: ic must be one of {', '.join(_CRITERIA)}, got {ic!r}") from None
+    return float(fn(llf, nobs, df_model))
 
 
 class ETS(BaseForecaster):
@@ -107,7 +121,11 @@ class ETS(BaseForecaster):
             raise ModelRefusal(
                 f"ets: no ETS configuration can be fitted to {len(arr)} observations"
             )
-        best, best_ic = None, np.inf
+        # Candidates are compared on their maximized likelihood alone
+        # (``fit(return_params=True)`` runs the same optimizer as a full fit but skips the
+        # results object and its numerical Hessian); only the winner is smoothed into results.
+        winner: tuple[ETSModel, np.ndarray] | None = None
+        best_ic = np.inf
         for e, t, d, s in cands:
             model = ETSModel(
                 endog,
@@ -121,15 +139,19 @@ class ETS(BaseForecaster):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 try:
-                    res = model.fit(disp=False, maxiter=2000)
+                    params = model.fit(disp=False, maxiter=2000, return_params=True)
+                    llf = float(model.loglike(params))
                 except (ValueError, np.linalg.LinAlgError) as exc:
                     log.debug("ets %s skipped: %s", (e, t, d, s), exc)
                     continue
-            score = float(getattr(res, self.ic))
+            score = _information_criterion(self.ic, llf, len(arr), len(params) + 1)
             if np.isfinite(score) and score < best_ic:
-                best, best_ic = res, score
-        if best is None:
+                winner, best_ic = (model, params), score
+        if winner is None:
             raise ModelRefusal("ets: every candidate configuration failed to fit")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            best = winner[0].smooth(winner[1])
         self.result_ = best
         m = best.model
         self.selected_ = {

@@ -49,7 +49,10 @@ Real-time backtests (``real_time=True``)
 
 Parallelism
     Tasks are (series, model) pairs, or (series, model, origin) triples under ``refit="always"``
-    (origins are independent then). ``backend="joblib"`` runs them on ``n_jobs`` local
+    (origins are independent then). An ensemble and those of its members that also run on
+    their own share a task, in which each member is fitted once per window and the ensemble
+    takes a copy of that fit (:func:`models.base.shared_fits`); its wall seconds are then the
+    combination's own cost. ``backend="joblib"`` runs them on ``n_jobs`` local
     processes; ``backend="dask"`` on an existing Dask cluster (``scheduler``: its address or a
     ``distributed.Client``). Each task limits BLAS to one thread (many small matrices: threads
     only contend). The table and statuses do not depend on the backend or the number of
@@ -58,6 +61,7 @@ Parallelism
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import time
@@ -72,7 +76,7 @@ from threadpoolctl import threadpool_limits
 
 from features.errors import InputError
 from features.periods import future_periods, season_length
-from models.base import DEFAULT_LEVELS, BaseForecaster, ModelRefusal, interval_columns
+from models.base import DEFAULT_LEVELS, BaseForecaster, ModelRefusal, interval_columns, shared_fits
 from models.registry import get_model
 from models.splits import Split, rolling_origins
 
@@ -305,12 +309,47 @@ def _run_sequence(
     return out
 
 
-def _run_task(task: tuple[Any, ...]) -> Any:
-    """Module-level entry point of one task (picklable for joblib's and Dask's workers)."""
-    kind, series, model, arg, spec = task
-    if kind == "origin":
-        return _run_origin(series, model, arg, spec)
-    return _run_sequence(series, model, arg, spec)
+def _run_task(task: tuple[Any, ...]) -> list[list[_Origin]]:
+    """Module-level entry point of one task (picklable for joblib's and Dask's workers): one
+    series and a group of models, each with its splits (one origin under ``always``, all of
+    them otherwise). A group holds an ensemble with those of its members that also run on
+    their own; inside the task they share fits (:func:`models.base.shared_fits`)."""
+    kind, series, group, spec = task
+    with shared_fits() if len(group) > 1 else contextlib.nullcontext():
+        if kind == "origin":
+            return [[_run_origin(series, model, splits[0], spec)] for model, splits in group]
+        return [_run_sequence(series, model, splits, spec) for model, splits in group]
+
+
+def _groups(instances: Sequence[BaseForecaster]) -> list[list[int]]:
+    """Indices of the models that run in one task: each ensemble with the models of the list
+    that are its members (same class and hyperparameters), every other model on its own.
+    Grouping only decides which fits can be shared; the table is the same either way."""
+    groups: list[list[int]] = []
+    taken: set[int] = set()
+    for i, m in enumerate(instances):
+        protos = getattr(m, "_labelled", None)
+        if not callable(protos):
+            continue
+        try:
+            members = list(protos().values())
+        except InputError:
+            continue
+        group = [
+            j
+            for j, other in enumerate(instances)
+            if j != i
+            and j not in taken
+            and any(
+                type(other) is type(p) and repr(other.get_params()) == repr(p.get_params())
+                for p in members
+            )
+        ]
+        if group:
+            taken.update([*group, i])
+            groups.append([*group, i])  # members first: the ensemble finds their fits
+    groups += [[i] for i in range(len(instances)) if i not in taken]
+    return sorted(groups, key=lambda g: g[0])
 
 
 # -- the engine ----------------------------------------------------------------------------------
@@ -374,36 +413,49 @@ def backtest(
     status: dict[tuple[str, str], dict[str, Any]] = {}
     pairs: list[tuple[SeriesInput, BaseForecaster, list[Split]]] = []
     tasks: list[tuple[Any, ...]] = []
-    owner: list[int] = []  # task -> index into pairs
+    owner: list[list[int]] = []  # task -> index into pairs, per model of the task's group
     for s in series:
-        for m in instances:
-            try:
-                splits = _splits(s, m, spec)
-            except InputError as exc:
-                status[(s.id, m.name)] = {
-                    "status": "failed",
-                    "error": f"{m.name}: {exc}",
-                    "n_origins": 0,
-                }
+        for group in _groups(instances):
+            members: list[int] = []
+            for i in group:
+                m = instances[i]
+                try:
+                    splits = _splits(s, m, spec)
+                except InputError as exc:
+                    status[(s.id, m.name)] = {
+                        "status": "failed",
+                        "error": f"{m.name}: {exc}",
+                        "n_origins": 0,
+                    }
+                    continue
+                pairs.append((s, m, splits))
+                members.append(len(pairs) - 1)
+            if not members:
                 continue
-            pairs.append((s, m, splits))
-            if every == 1:
-                for sp in splits:
-                    tasks.append(("origin", s, m, sp, spec))
-                    owner.append(len(pairs) - 1)
+            if every == 1:  # one task per cutoff, oldest first, each model at its own split
+                cutoffs = sorted({sp.cutoff for k in members for sp in pairs[k][2]})
+                for c in cutoffs:
+                    at = [(k, [sp for sp in pairs[k][2] if sp.cutoff == c]) for k in members]
+                    at = [(k, sp) for k, sp in at if sp]
+                    tasks.append(("origin", s, [(pairs[k][1], sp) for k, sp in at], spec))
+                    owner.append([k for k, _ in at])
             else:
-                tasks.append(("sequence", s, m, splits, spec))
-                owner.append(len(pairs) - 1)
+                tasks.append(("sequence", s, [(pairs[k][1], pairs[k][2]) for k in members], spec))
+                owner.append(members)
     # heavier models first (complexity tag), so the last tasks to finish are short ones;
     # results are put back in task order, so the order of execution changes nothing else
-    order = sorted(range(len(tasks)), key=lambda i: -int(tasks[i][2].get_tag("complexity")))
+    order = sorted(
+        range(len(tasks)),
+        key=lambda i: -max(int(m.get_tag("complexity")) for m, _ in tasks[i][2]),
+    )
     done = _map([tasks[i] for i in order], backend, n_jobs, scheduler)
     results: list[Any] = [None] * len(tasks)
     for i, r in zip(order, done, strict=True):
         results[i] = r
     per_pair: list[list[_Origin]] = [[] for _ in pairs]
-    for i, r in zip(owner, results, strict=True):
-        per_pair[i].extend([r] if isinstance(r, _Origin) else r)
+    for ks, r in zip(owner, results, strict=True):
+        for k, origins in zip(ks, r, strict=True):
+            per_pair[k].extend(origins)
     frames: dict[tuple[str, str], pd.DataFrame] = {}
     seconds: dict[tuple[str, str], float] = {}
     for (s, m, splits), origins in zip(pairs, per_pair, strict=True):

@@ -7,14 +7,18 @@ atomically, and only then is MLflow written (parent run + one child per series a
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
 import tempfile
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
+from joblib import Parallel, delayed
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from features.catalog import PROJECT_ROOT, SeriesData, load
@@ -136,7 +140,9 @@ def run_quarterly(
     spec = cfg.spec()
     inputs = [SeriesInput(sid, y) for sid, y in cut.items()]
 
-    bt = backtest(inputs, models, spec, n_jobs=cfg.n_jobs)
+    clock = _Clock()
+    with clock("backtest"):
+        bt = backtest(inputs, models, spec, n_jobs=cfg.n_jobs)
     scores = score_all(bt.table)
     complexity = {m: int(REGISTRY[m].get_tag("complexity")) for m in models}
 
@@ -156,9 +162,10 @@ def run_quarterly(
     }
     forecasts: dict[tuple[str, str], pd.DataFrame] = {}
     fitted_params: dict[tuple[str, str], dict[str, Any]] = {}
-    final = final_fits(
-        [(s, m) for s in inputs for m in models if bt.ok(s.id, m)], cfg.horizon, cfg.n_jobs
-    )
+    with clock("final_fits"):
+        final = final_fits(
+            [(s, m) for s in inputs for m in models if bt.ok(s.id, m)], cfg.horizon, cfg.n_jobs
+        )
     for s in inputs:
         meta = data[s.id].metadata()
         meta.update(end=str(s.y.index[-1]), n_obs=len(s.y))
@@ -188,10 +195,12 @@ def run_quarterly(
         }
 
     # as of the latest data (no --quarter) the drivers keep their newer months (Brent, USD/RUB)
-    engine, scenario_results, scenario_error = _scenarios(cfg, None if quarter is None else q)
+    with clock("scenarios"):
+        engine, scenario_results, scenario_error = _scenarios(cfg, None if quarter is None else q)
     reports_root = reports_dir or (PROJECT_ROOT / "reports")
     report_dir = reports_root / str(q)
-    with atomic_folder(report_dir) as tmp:
+    summary["timings"] = clock.seconds  # filled in as the stages end; final in run.json too
+    with clock("report"), atomic_folder(report_dir) as tmp:
         if engine is not None:
             summary["scenarios"] = scen.write_report(tmp, engine, scenario_results)
         elif scenario_error:
@@ -212,28 +221,29 @@ def run_quarterly(
         or "none",
         "scenarios": ",".join(r.name for r in scenario_results) or "none",
     }
-    with tracking.parent_run(uri, f"quarterly-{q}", tags) as parent_id:
-        summary["run_id"] = parent_id
-        tracking.log_batch(
-            parent_id,
-            params={**spec.as_params(), "horizon": cfg.horizon, "models": ",".join(models)},
-        )
-        for s in inputs:
-            meta = summary["data"][s.id]
-            tracking.log_dataset(_frame(s.y), s.id, meta["file"], meta["digest"])
-        with tempfile.TemporaryDirectory() as td:
+    with tempfile.TemporaryDirectory() as td:
+        root = Path(td)
+        with clock("charts"):  # the child runs' fan charts, drawn in parallel
+            _child_charts(inputs, summary, forecasts, root, cfg.n_jobs)
+        with clock("tracking"), tracking.parent_run(uri, f"quarterly-{q}", tags) as parent_id:
+            summary["run_id"] = parent_id
+            tracking.log_batch(
+                parent_id,
+                params={**spec.as_params(), "horizon": cfg.horizon, "models": ",".join(models)},
+            )
+            for s in inputs:
+                meta = summary["data"][s.id]
+                tracking.log_dataset(_frame(s.y), s.id, meta["file"], meta["digest"])
             for s in inputs:
                 meta = summary["data"][s.id]
                 for m in models:
-                    rec = _child_record(
-                        s, m, meta, bt, scores, forecasts, fitted_params, spec, Path(td)
-                    )
+                    rec = _child_record(s, m, meta, bt, scores, fitted_params, spec, root)
                     tracking.log_child(rec)
             for r in scenario_results:
                 assert engine is not None
                 chart = scen.fan_chart_path(report_dir, r.name)
-                tracking.log_child(scen.child_record(r, engine, Path(td), chart))
-        tracking.log_artifacts(report_dir, "report")
+                tracking.log_child(scen.child_record(r, engine, root, chart))
+            tracking.log_artifacts(report_dir, "report")
     return summary
 
 
@@ -250,6 +260,21 @@ def _scenarios(
         log.warning("scenarios not run: %s", exc)
         return None, [], f"the scenario engine could not be fitted: {exc}"
     return engine, results, None
+
+
+class _Clock:
+    """Wall seconds per stage of the run (``summary["timings"]``)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextlib.contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[stage] = round(time.perf_counter() - t0, 2)
 
 
 def _frame(y: pd.Series) -> pd.DataFrame:
@@ -292,36 +317,55 @@ def _write_report(
     write_summary(folder, summary)
 
 
+def _child_charts(
+    inputs: list[SeriesInput],
+    summary: dict[str, Any],
+    forecasts: dict[tuple[str, str], pd.DataFrame],
+    root: Path,
+    n_jobs: int,
+) -> None:
+    """Each child run's folder under ``root`` (``<series>__<model>``) with its forecast table
+    and fan chart; the charts are drawn on ``n_jobs`` processes."""
+    jobs = []
+    for s in inputs:
+        meta = summary["data"][s.id]
+        for (sid, m), fc in forecasts.items():
+            if sid != s.id:
+                continue
+            folder = root / f"{s.id}__{m}"
+            folder.mkdir(parents=True, exist_ok=True)
+            fc.reset_index().assign(period=lambda d: d["period"].astype(str)).to_csv(
+                folder / "forecast.csv", index=False
+            )
+            jobs.append(
+                delayed(fan_chart)(
+                    s.y,
+                    fc,
+                    folder / "fan_chart.png",
+                    title=f"{meta['title']}\n{m} forecast",
+                    subtitle=f"Source: {meta['source']}; vintage {meta['vintage']}",
+                    reconstructed=bool(meta["reconstructed"]),
+                )
+            )
+    Parallel(n_jobs=1 if len(jobs) < 8 else n_jobs)(jobs)
+
+
 def _child_record(
     s: SeriesInput,
     m: str,
     meta: dict[str, Any],
     bt: Any,
     scores: dict[tuple[str, str], dict[str, float]],
-    forecasts: dict[tuple[str, str], pd.DataFrame],
     fitted_params: dict[tuple[str, str], dict[str, Any]],
     spec: BacktestSpec,
     root: Path,
 ) -> tracking.ChildRecord:
     st = bt.status[(s.id, m)]
-    folder = root / f"{s.id}__{m}"
-    folder.mkdir()
+    folder = root / f"{s.id}__{m}"  # forecast and chart already there (``_child_charts``)
+    folder.mkdir(exist_ok=True)
     sub = bt.table[(bt.table["series"] == s.id) & (bt.table["model"] == m)]
     if len(sub):
         sub.to_csv(folder / "backtest.csv", index=False)
-    if (s.id, m) in forecasts:
-        fc = forecasts[(s.id, m)]
-        fc.reset_index().assign(period=lambda d: d["period"].astype(str)).to_csv(
-            folder / "forecast.csv", index=False
-        )
-        fan_chart(
-            s.y,
-            fc,
-            folder / "fan_chart.png",
-            title=f"{meta['title']}\n{m} forecast",
-            subtitle=f"Source: {meta['source']}; vintage {meta['vintage']}",
-            reconstructed=bool(meta["reconstructed"]),
-        )
     params = fitted_params.get((s.id, m)) or get_model(m).get_params()
     return tracking.ChildRecord(
         name=f"{s.id}/{m}",

@@ -139,3 +139,28 @@ def test_every_model_updates_to_the_extended_data(name):
     fc = m.predict(4, full.iloc[40:] if m.future_exog_columns_ else None)
     assert list(fc.index) == list(full.index[40:])
     assert np.isfinite(fc.to_numpy()).all()
+
+
+def test_shared_fits_fit_once_and_hand_out_independent_copies():
+    from models.base import ModelRefusal, shared_fits
+    from models.registry import get_model
+    from tests.conftest import seasonal_series
+
+    y = seasonal_series(n=24)
+    with shared_fits():
+        a = get_model("sarimax").fit(y)
+        b = get_model("sarimax").fit(y)
+        assert b.result_ is not a.result_  # a copy, not the same object
+        pd.testing.assert_frame_equal(a.predict(4), b.predict(4))
+        longer = seasonal_series(n=26)
+        b.update(longer)  # updating the copy leaves the first fit alone
+        assert a.n_obs_ == 24 and b.n_obs_ == 26
+        c = get_model("sarimax").fit(y.iloc[:-1])  # other data: a fit of its own
+        assert c.n_obs_ == 23
+        with pytest.raises(ModelRefusal):
+            get_model("sarimax").fit(y.iloc[:5])
+        with pytest.raises(ModelRefusal):  # the refusal is kept and raised again
+            get_model("sarimax").fit(y.iloc[:5])
+    # outside the block nothing is kept
+    d = get_model("sarimax").fit(y)
+    assert d.result_ is not a.result_

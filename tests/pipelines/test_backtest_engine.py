@@ -192,3 +192,26 @@ def test_real_time_uses_the_vintage_published_then_and_scores_on_the_latest():
     assert early.status[("c26_growth_annual", "naive")]["vintages"] == {
         "2023": "2024-02-03 (oldest available)"
     }
+
+
+@pytest.mark.parametrize(("refit", "fits"), [("always", 3), ("never", 1)])
+def test_an_ensemble_shares_the_fits_of_members_that_also_run(refit, fits):
+    from models.ensemble import Ensemble
+
+    y = seasonal_series(n=24)
+    spec = BacktestSpec(horizon=2, origins=3, refit=refit)
+    ens = Ensemble(members=(Recorder(), "naive"))
+    CALLS.clear()
+    both = backtest([SeriesInput("s", y)], [Recorder(), "naive", ens], spec, n_jobs=1)
+    assert [c[0] for c in CALLS].count("fit") == fits  # one fit per window, not two
+    CALLS.clear()
+    alone = backtest([SeriesInput("s", y)], [ens], spec, n_jobs=1)
+    assert [c[0] for c in CALLS].count("fit") == fits  # the ensemble's own member fit
+    got = both.table[both.table["model"] == "ensemble"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, alone.table)
+    assert list(both.status) == [("s", "recorder"), ("s", "naive"), ("s", "ensemble")]
+    # the members' own rows are those of a run without the ensemble
+    solo = backtest([SeriesInput("s", y)], [Recorder(), "naive"], spec, n_jobs=1).table
+    pd.testing.assert_frame_equal(
+        both.table[both.table["model"] != "ensemble"].reset_index(drop=True), solo
+    )
