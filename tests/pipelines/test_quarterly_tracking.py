@@ -147,3 +147,12 @@ def test_secrets_never_logged(tmp_path):
     run = MlflowClient(uri).get_run(run_id)
     assert "s3cr3t" not in json.dumps({**run.data.params, **run.data.tags})
     assert run.data.params["horizon"] == "4"
+
+
+def test_the_shipped_run_settings_are_valid():
+    from pipelines.quarterly import load_config
+
+    cfg = load_config(None)  # conf/quarterly.yml, as `make run` reads it
+    spec = cfg.spec()
+    assert spec.refit_every == 4 and spec.refit_params
+    assert spec.as_params()["backtest_refit"] == "every:4"
