@@ -321,7 +321,7 @@ def _run_task(task: tuple[Any, ...]) -> list[list[_Origin]]:
         return [_run_sequence(series, model, splits, spec) for model, splits in group]
 
 
-def _groups(instances: Sequence[BaseForecaster]) -> list[list[int]]:
+def share_groups(instances: Sequence[BaseForecaster]) -> list[list[int]]:
     """Indices of the models that run in one task: each ensemble with the models of the list
     that are its members (same class and hyperparameters), every other model on its own.
     Grouping only decides which fits can be shared; the table is the same either way."""
@@ -415,7 +415,7 @@ def backtest(
     tasks: list[tuple[Any, ...]] = []
     owner: list[list[int]] = []  # task -> index into pairs, per model of the task's group
     for s in series:
-        for group in _groups(instances):
+        for group in share_groups(instances):
             members: list[int] = []
             for i in group:
                 m = instances[i]

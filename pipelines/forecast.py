@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import pandas as pd
 from joblib import Parallel, delayed
 from threadpoolctl import threadpool_limits
 
-from models.base import DEFAULT_LEVELS, BaseForecaster, ModelRefusal
+from models.base import DEFAULT_LEVELS, BaseForecaster, ModelRefusal, shared_fits
 from models.registry import get_model
-from pipelines.backtest import SeriesInput
+from pipelines.backtest import SeriesInput, share_groups
 
 
 def fit_forecast(
@@ -41,16 +42,40 @@ def _final_fit(
     return fitted.get_params(), fc
 
 
+def _final_group(
+    series: SeriesInput, models: list[str], horizon: int
+) -> list[tuple[dict[str, Any], pd.DataFrame] | str]:
+    with shared_fits() if len(models) > 1 else contextlib.nullcontext():
+        return [_final_fit(series, m, horizon) for m in models]
+
+
 def final_fits(
     pairs: list[tuple[SeriesInput, str]], horizon: int, n_jobs: int = 1
 ) -> dict[tuple[str, str], tuple[dict[str, Any], pd.DataFrame] | str]:
     """:func:`fit_forecast` for every (series, model) pair, in parallel with joblib when
-    ``n_jobs != 1``: ``(hyperparameters, forecast)``, or the refusal's message."""
-    if n_jobs == 1 or len(pairs) <= 1:
-        res = [_final_fit(s, m, horizon) for s, m in pairs]
+    ``n_jobs != 1``: ``(hyperparameters, forecast)``, or the refusal's message. As in the
+    backtest, an ensemble is fitted in one task with those of its members that are also in
+    ``pairs`` and takes copies of their fits (:func:`pipelines.backtest.share_groups`)."""
+    by_series: dict[str, tuple[SeriesInput, list[str]]] = {}
+    for s, m in pairs:
+        by_series.setdefault(s.id, (s, []))[1].append(m)
+    groups = [
+        (s, [names[i] for i in g])
+        for s, names in by_series.values()
+        for g in share_groups([get_model(n) for n in names])
+    ]
+    if n_jobs == 1 or len(groups) <= 1:
+        res = [_final_group(s, ms, horizon) for s, ms in groups]
     else:
-        res = list(Parallel(n_jobs=n_jobs)(delayed(_final_fit)(s, m, horizon) for s, m in pairs))
-    return {(s.id, m): r for (s, m), r in zip(pairs, res, strict=True)}
+        res = list(
+            Parallel(n_jobs=n_jobs)(delayed(_final_group)(s, ms, horizon) for s, ms in groups)
+        )
+    out = {
+        (s.id, m): r
+        for (s, ms), rs in zip(groups, res, strict=True)
+        for m, r in zip(ms, rs, strict=True)
+    }
+    return {(s.id, m): out[(s.id, m)] for s, m in pairs}
 
 
 def forecast_records(fc: pd.DataFrame) -> list[dict[str, Any]]:

@@ -326,27 +326,25 @@ def _child_charts(
 ) -> None:
     """Each child run's folder under ``root`` (``<series>__<model>``) with its forecast table
     and fan chart; the charts are drawn on ``n_jobs`` processes."""
+    history = {s.id: s.y for s in inputs}
     jobs = []
-    for s in inputs:
-        meta = summary["data"][s.id]
-        for (sid, m), fc in forecasts.items():
-            if sid != s.id:
-                continue
-            folder = root / f"{s.id}__{m}"
-            folder.mkdir(parents=True, exist_ok=True)
-            fc.reset_index().assign(period=lambda d: d["period"].astype(str)).to_csv(
-                folder / "forecast.csv", index=False
+    for (sid, m), fc in forecasts.items():
+        meta = summary["data"][sid]
+        folder = root / f"{sid}__{m}"
+        folder.mkdir(parents=True, exist_ok=True)
+        fc.reset_index().assign(period=lambda d: d["period"].astype(str)).to_csv(
+            folder / "forecast.csv", index=False
+        )
+        jobs.append(
+            delayed(fan_chart)(
+                history[sid],
+                fc,
+                folder / "fan_chart.png",
+                title=f"{meta['title']}\n{m} forecast",
+                subtitle=f"Source: {meta['source']}; vintage {meta['vintage']}",
+                reconstructed=bool(meta["reconstructed"]),
             )
-            jobs.append(
-                delayed(fan_chart)(
-                    s.y,
-                    fc,
-                    folder / "fan_chart.png",
-                    title=f"{meta['title']}\n{m} forecast",
-                    subtitle=f"Source: {meta['source']}; vintage {meta['vintage']}",
-                    reconstructed=bool(meta["reconstructed"]),
-                )
-            )
+        )
     Parallel(n_jobs=1 if len(jobs) < 8 else n_jobs)(jobs)
 
 

@@ -215,3 +215,23 @@ def test_an_ensemble_shares_the_fits_of_members_that_also_run(refit, fits):
     pd.testing.assert_frame_equal(
         both.table[both.table["model"] != "ensemble"].reset_index(drop=True), solo
     )
+
+
+def test_final_fits_share_member_fits_with_the_ensemble(monkeypatch):
+    from models.theta import Theta
+    from pipelines.forecast import final_fits
+
+    calls: list[int] = []
+    original = Theta._fit
+
+    def counting(self, y, X):
+        calls.append(len(y))
+        return original(self, y, X)
+
+    monkeypatch.setattr(Theta, "_fit", counting)
+    s = SeriesInput("s", seasonal_series(n=32))
+    both = final_fits([(s, "theta"), (s, "naive"), (s, "ensemble")], horizon=4)
+    assert calls == [32]  # theta fitted once, for itself and as the ensemble's member
+    assert list(both) == [("s", "theta"), ("s", "naive"), ("s", "ensemble")]
+    alone = final_fits([(s, "ensemble")], horizon=4)
+    pd.testing.assert_frame_equal(both[("s", "ensemble")][1], alone[("s", "ensemble")][1])
