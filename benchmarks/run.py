@@ -55,7 +55,7 @@ QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0")
 SECTIONS = [
     s.strip()
     for s in os.environ.get(
-        "BENCH_SECTIONS", "policies,pmdarima,statsforecast,m3,quarterly,scale"
+        "BENCH_SECTIONS", "policies,pmdarima,statsforecast,m3,approximation,quarterly,scale"
     ).split(",")
     if s.strip()
 ]
@@ -237,21 +237,28 @@ def bench_pmdarima() -> dict[str, Any]:
         "pmdarima_seconds": peer_s,
         "ours": [],
     }
-    for refit, rp, n_jobs in (
-        ("never", False, 1),
-        ("never", True, 1),
-        ("every:4", False, 1),
-        ("every:4", True, 1),
-        ("never", False, 2),
+    # ``auto_arima``: pmdarima's own search (ML for every candidate), our refit policies;
+    # ``auto_arima_approx``: R's approximation (CSS search, ML for the chosen order only)
+    for model, refit, rp, n_jobs in (
+        ("auto_arima", "never", False, 1),
+        ("auto_arima", "never", True, 1),
+        ("auto_arima", "every:4", False, 1),
+        ("auto_arima", "every:4", True, 1),
+        ("auto_arima", "never", False, 2),
+        ("auto_arima_approx", "always", False, 1),
+        ("auto_arima_approx", "every:4", True, 1),
+        ("auto_arima_approx", "never", True, 1),
+        ("auto_arima_approx", "every:4", True, 2),
     ):
         spec = BacktestSpec(horizon=h, origins=origins, refit=refit, refit_params=rp)
         with timer() as t:
-            res = backtest(inputs, ["auto_arima"], spec, n_jobs=n_jobs)
+            res = backtest(inputs, [model], spec, n_jobs=n_jobs)
         both = set(res.table["series"]) & set(peer_table["series"])
-        ours_sc = scores_of(restrict(res.table, both)).get("auto_arima", {})
+        ours_sc = scores_of(restrict(res.table, both)).get(model, {})
         peer_sc = scores_of(restrict(peer_table, both)).get("pmdarima", {})
         out["ours"].append(
             {
+                "model": model,
                 "refit": refit,
                 "refit_params": rp,
                 "n_jobs": n_jobs,
@@ -265,7 +272,8 @@ def bench_pmdarima() -> dict[str, Any]:
             }
         )
         log.info(
-            "pmdarima: ours %s%s n_jobs=%d %.1fs vs %.1fs",
+            "pmdarima: ours %s %s%s n_jobs=%d %.1fs vs %.1fs",
+            model,
             refit,
             "+params" if rp else "",
             n_jobs,
@@ -329,14 +337,16 @@ def bench_statsforecast() -> dict[str, Any]:
         peer = json.loads((tdir / "out.json").read_text())
         cv = pd.read_csv(tdir / "cv.csv")
     ours = {}
-    for label, refit, rp in (
-        ("always", "always", False),
-        ("never", "never", False),
-        ("never+params", "never", True),
+    for label, arima, refit, rp in (
+        ("always", "auto_arima", "always", False),
+        ("never", "auto_arima", "never", False),
+        ("never+params", "auto_arima", "never", True),
+        ("always, approx", "auto_arima_approx", "always", False),
+        ("never, approx", "auto_arima_approx", "never", False),
     ):
         spec = BacktestSpec(horizon=h, origins=origins, refit=refit, refit_params=rp)
         with timer() as t:
-            res = backtest(inputs, ["auto_arima", "ets"], spec)
+            res = backtest(inputs, [arima, "ets"], spec)
         ours[label] = {"seconds": t["seconds"], "scores": scores_of(res.table)}
     peer_cv_scores = _sf_scores(cv, inputs)
     run_true = peer["run_seconds"]["True"]
@@ -363,6 +373,13 @@ def bench_statsforecast() -> dict[str, Any]:
         "ratio_never_params_vs_refit": ours["never+params"]["seconds"] / run_true,
         "ratio_never_params_vs_refit_with_compile": ours["never+params"]["seconds"]
         / (run_true + peer["compile_seconds"]),
+        # like for like again, with our auto-ARIMA on R's approximation
+        "ratio_always_approx_vs_refit": ours["always, approx"]["seconds"] / run_true,
+        "ratio_always_approx_vs_refit_with_compile": ours["always, approx"]["seconds"]
+        / (run_true + peer["compile_seconds"]),
+        "ratio_never_approx_vs_no_refit": ours["never, approx"]["seconds"] / run_false,
+        "ratio_never_approx_vs_no_refit_with_compile": ours["never, approx"]["seconds"]
+        / (run_false + peer["compile_seconds"]),
     }
     return out
 
@@ -502,6 +519,52 @@ def bench_m3() -> dict[str, Any]:
             )
         out["kinds"][kind] = entry
         log.info("m3 %s: %d series in %.0fs", kind, len(inputs), t["seconds"])
+    return out
+
+
+def bench_approximation() -> dict[str, Any]:
+    """auto-ARIMA with R's approximation (``auto_arima_approx``) against pmdarima's search
+    (``auto_arima``) on the same M3 series (1 in ``BENCH_APPROX_STRIDE_Q`` quarterly, default 6,
+    and 1 in ``BENCH_APPROX_STRIDE_M`` monthly, default 24; last ``h`` held out), then the
+    approximation alone on every series of both kinds: accuracy and CPU seconds per fit."""
+    from pipelines.backtest import BacktestSpec, backtest
+
+    strides = {
+        "quarterly": int(os.environ.get("BENCH_APPROX_STRIDE_Q", "150" if QUICK else "6")),
+        "monthly": int(os.environ.get("BENCH_APPROX_STRIDE_M", "300" if QUICK else "24")),
+    }
+    out: dict[str, Any] = {"kinds": {}}
+    for kind, h in (("quarterly", 8), ("monthly", 18)):
+        spec = BacktestSpec(horizon=h, origins=1)
+        inputs = m3(kind, stride=strides[kind])
+        res = backtest(inputs, ["auto_arima", "auto_arima_approx"], spec, n_jobs=2)
+        ok = {
+            mm: {s for (s, m), st in res.status.items() if m == mm and st["status"] == "ok"}
+            for mm in ("auto_arima", "auto_arima_approx")
+        }
+        both = ok["auto_arima"] & ok["auto_arima_approx"]
+        cpu = {
+            mm: sum(v for (_, m), v in res.seconds.items() if m == mm)
+            for mm in ("auto_arima", "auto_arima_approx")
+        }
+        all_stride = 5 if QUICK else 1
+        everything = m3(kind, stride=all_stride)
+        with timer() as t:
+            full = backtest(everything, ["auto_arima_approx"], spec, n_jobs=2)
+        out["kinds"][kind] = {
+            "h": h,
+            "subset_stride": strides[kind],
+            "subset_series": len(inputs),
+            "subset_scored": len(both),
+            "subset_scores": scores_of(restrict(res.table, both)),
+            "subset_cpu_seconds": cpu,
+            "all_series": len(everything),
+            "all_stride": all_stride,
+            "all_scores": scores_of(full.table),
+            "all_seconds": t["seconds"],
+            "all_failed": sum(st["status"] != "ok" for st in full.status.values()),
+        }
+        log.info("approximation %s: %d + %d series", kind, len(inputs), len(everything))
     return out
 
 
@@ -703,7 +766,15 @@ def markdown(res: dict[str, Any]) -> str:
         "Section wall times: "
         + ", ".join(
             f"{k} {res[k].get('section_seconds', 0):.0f} s ({res[k].get('run_at', '?')})"
-            for k in ("policies", "pmdarima", "statsforecast", "m3", "quarterly", "scale")
+            for k in (
+                "policies",
+                "pmdarima",
+                "statsforecast",
+                "m3",
+                "approximation",
+                "quarterly",
+                "scale",
+            )
             if k in res
         )
         + ".",
@@ -743,12 +814,15 @@ def markdown(res: dict[str, Any]) -> str:
             "",
             f"pmdarima loop: {p['pmdarima_seconds']:.1f} s.",
             "",
+            "`auto_arima` runs pmdarima's search (ML for every candidate); `auto_arima_approx` is R's "
+            "approximation (candidates compared on CSS fits, the chosen order estimated by ML).",
+            "",
             "| ours | n_jobs | wall s | speed-up | MASE ours | MASE pmdarima | sMAPE ours | sMAPE pmdarima |",
             "|---|---|---|---|---|---|---|---|",
         ]
         for r in p["ours"]:
             lines.append(
-                f"| refit={r['refit']}{' + refit_params' if r.get('refit_params') else ''} | {r['n_jobs']} | {_f(r['seconds'], 1)} | {_f(r['speedup'], 1)}x | {_f(r['mase'], 3)} | {_f(r['pmdarima_mase'], 3)} | {_f(r['smape'], 2)} | {_f(r['pmdarima_smape'], 2)} |"
+                f"| {r.get('model', 'auto_arima')} refit={r['refit']}{' + refit_params' if r.get('refit_params') else ''} | {r['n_jobs']} | {_f(r['seconds'], 1)} | {_f(r['speedup'], 1)}x | {_f(r['mase'], 3)} | {_f(r['pmdarima_mase'], 3)} | {_f(r['smape'], 2)} | {_f(r['pmdarima_smape'], 2)} |"
             )
         lines.append("")
     if "statsforecast" in res:
@@ -763,13 +837,22 @@ def markdown(res: dict[str, Any]) -> str:
             f"| refit every origin (ours always / sf refit=True) | {_f(p['ours']['always']['seconds'], 1)} | {_f(p['statsforecast_seconds_refit'], 1)} | {_f(p['ratio_always_vs_refit'])} | {_f(p['ratio_always_vs_refit_with_compile'])} |",
             f"| fit once (ours never / sf refit=False) | {_f(p['ours']['never']['seconds'], 1)} | {_f(p['statsforecast_seconds_no_refit'], 1)} | {_f(p['ratio_never_vs_no_refit'])} | {_f(p['ratio_never_vs_no_refit_with_compile'])} |",
         ]
+        if "always, approx" in p["ours"]:
+            lines += [
+                f"| refit every origin, auto_arima_approx (ours always / sf refit=True) | {_f(p['ours']['always, approx']['seconds'], 1)} | {_f(p['statsforecast_seconds_refit'], 1)} | {_f(p['ratio_always_approx_vs_refit'])} | {_f(p['ratio_always_approx_vs_refit_with_compile'])} |",
+                f"| fit once, auto_arima_approx (ours never / sf refit=False) | {_f(p['ours']['never, approx']['seconds'], 1)} | {_f(p['statsforecast_seconds_no_refit'], 1)} | {_f(p['ratio_never_approx_vs_no_refit'])} | {_f(p['ratio_never_approx_vs_no_refit_with_compile'])} |",
+            ]
         if "never+params" in p["ours"]:
             lines.append(
                 f"| different policies: ours never + refit_params / sf refit=True | {_f(p['ours']['never+params']['seconds'], 1)} | {_f(p['statsforecast_seconds_refit'], 1)} | {_f(p['ratio_never_params_vs_refit'])} | {_f(p['ratio_never_params_vs_refit_with_compile'])} |"
             )
         lines.append("")
         sfs = p.get("statsforecast_scores_refit", {})
-        runs = [k for k in ("always", "never", "never+params") if k in p["ours"]]
+        runs = [
+            k
+            for k in ("always", "never", "never+params", "always, approx", "never, approx")
+            if k in p["ours"]
+        ]
         lines += [
             "| model | "
             + " | ".join(f"MASE ours ({k})" for k in runs)
@@ -777,9 +860,42 @@ def markdown(res: dict[str, Any]) -> str:
             "|---|" + "---|" * (len(runs) + 1),
         ]
         for mm in ("auto_arima", "ets"):
-            cells = " | ".join(_f(p["ours"][k]["scores"].get(mm, {}).get("mase"), 3) for k in runs)
+            # the approx runs score our auto-ARIMA under the name auto_arima_approx
+            cells = " | ".join(
+                _f(
+                    p["ours"][k]["scores"]
+                    .get(f"{mm}_approx" if k.endswith("approx") and mm == "auto_arima" else mm, {})
+                    .get("mase"),
+                    3,
+                )
+                for k in runs
+            )
             lines.append(f"| {mm} | {cells} | {_f(sfs.get(mm, {}).get('mase'), 3)} |")
         lines.append("")
+    if "approximation" in res:
+        p = res["approximation"]
+        lines += [
+            "## auto-ARIMA: R's approximation (`auto_arima_approx`) vs pmdarima's search (`auto_arima`), M3, last h held out",
+            "",
+            "| kind | series | model | sMAPE | MASE | CPU s per series |",
+            "|---|---|---|---|---|---|",
+        ]
+        for kind, k in p["kinds"].items():
+            for mm in ("auto_arima", "auto_arima_approx"):
+                v = k["subset_scores"].get(mm, {})
+                per = k["subset_cpu_seconds"].get(mm, float("nan")) / max(k["subset_series"], 1)
+                lines.append(
+                    f"| {kind} | {k['subset_scored']} (1 in {k['subset_stride']}) | {mm} | {_f(v.get('smape'))} | {_f(v.get('mase'), 3)} | {_f(per)} |"
+                )
+            v = k["all_scores"].get("auto_arima_approx", {})
+            stride = k.get("all_stride", 1)
+            which = (
+                f"all {k['all_series']}" if stride == 1 else f"{k['all_series']} (1 in {stride})"
+            )
+            lines.append(
+                f"| {kind} | {which}, {k['all_failed']} failed | auto_arima_approx | {_f(v.get('smape'))} | {_f(v.get('mase'), 3)} | {_f(2 * k['all_seconds'] / max(k['all_series'], 1))} |"
+            )
+        lines += ["", "CPU seconds per series: fit and forecast on one core (2 processes ran).", ""]
     if "m3" in res:
         p = res["m3"]
         lines += [
@@ -871,6 +987,7 @@ def main() -> int:
         "pmdarima": bench_pmdarima,
         "statsforecast": bench_statsforecast,
         "m3": bench_m3,
+        "approximation": bench_approximation,
         "quarterly": bench_quarterly,
         "scale": bench_scale,
     }

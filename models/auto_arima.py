@@ -6,6 +6,13 @@ over ``p, q, P, Q`` then minimizes an information criterion. The default criteri
 in R. Seasonal terms are searched only when the data are seasonal (``sp > 1``). Exogenous
 columns of ``X`` enter as regressors with ARIMA errors; forecasts then need their future values.
 Intervals are pmdarima's own (``predict(return_conf_int=True)``, from the state-space model).
+
+``approximation=True`` is R's ``auto.arima(approximation=TRUE)``: the same unit-root tests and
+the same stepwise path, but candidates are compared on a conditional-sum-of-squares fit
+(:mod:`models._arima_search`, compiled with numba) and only the chosen order is estimated by
+maximum likelihood, starting from its CSS estimates (R's ``CSS-ML``). When that fit fails the
+next candidate is tried, as R does. ``None`` (the default) uses it when R does by default:
+more than 150 observations or a seasonal period above 12.
 """
 
 from __future__ import annotations
@@ -18,7 +25,8 @@ import numpy as np
 import pandas as pd
 import pmdarima as pm
 
-from models.base import BaseForecaster, ModelRefusal, _fmt_level
+from models._arima_search import Candidate, stepwise
+from models.base import BaseForecaster, ModelRefusal, _fmt_level, with_defaults
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +42,8 @@ class AutoARIMA(BaseForecaster):
     max_p, max_q, max_P, max_Q : largest orders searched.
     max_order : largest ``p + q + P + Q``.
     stepwise : the Hyndman-Khandakar stepwise search (``False``: search every combination).
+    approximation : compare candidates on a CSS fit, estimate only the chosen one by ML
+        (``True``), every candidate by ML (``False``), or ``None``: R's default rule.
     """
 
     name = "auto_arima"
@@ -58,6 +68,7 @@ class AutoARIMA(BaseForecaster):
         max_Q: int = 2,
         max_order: int = 5,
         stepwise: bool = True,
+        approximation: bool | None = None,
     ) -> None:
         self.sp = sp
         self.information_criterion = information_criterion
@@ -69,6 +80,7 @@ class AutoARIMA(BaseForecaster):
         self.max_Q = max_Q
         self.max_order = max_order
         self.stepwise = stepwise
+        self.approximation = approximation
 
     def _seasonal_d(self, y: np.ndarray) -> int | None:
         """Seasonal differencing order: given, or pmdarima's OCSB test, falling back to CH.
@@ -93,10 +105,31 @@ class AutoARIMA(BaseForecaster):
     def _fit(self, y: pd.Series, X: pd.DataFrame | None) -> None:
         seasonal = self.sp_ > 1
         D = self._seasonal_d(y.to_numpy()) if seasonal else 0
+        approx = self.approximation
+        if approx is None:
+            approx = len(y) > 150 or self.sp_ > 12
+        self.approximated_ = bool(approx and self.stepwise)
+        if self.approximated_:
+            self.result_ = self._fit_approximated(y, X, D)
+        else:
+            self.result_ = self._fit_exact(y, X, D, seasonal)
+        self.order_: tuple[int, int, int] = tuple(self.result_.order)
+        self.seasonal_order_: tuple[int, int, int, int] = tuple(self.result_.seasonal_order)
+        self.with_intercept_ = bool(self.result_.with_intercept)
+        log.debug(
+            "auto_arima selected ARIMA%s%s intercept=%s",
+            self.order_,
+            self.seasonal_order_,
+            self.with_intercept_,
+        )
+
+    def _fit_exact(
+        self, y: pd.Series, X: pd.DataFrame | None, D: int | None, seasonal: bool
+    ) -> pm.ARIMA:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
-                self.result_ = pm.auto_arima(
+                return pm.auto_arima(
                     y.to_numpy(),
                     X=None if X is None else X.to_numpy(),
                     seasonal=seasonal,
@@ -124,15 +157,81 @@ class AutoARIMA(BaseForecaster):
                 )
             except (ValueError, np.linalg.LinAlgError) as exc:
                 raise ModelRefusal(f"auto_arima: no ARIMA model could be fitted ({exc})") from exc
-        self.order_: tuple[int, int, int] = tuple(self.result_.order)
-        self.seasonal_order_: tuple[int, int, int, int] = tuple(self.result_.seasonal_order)
-        self.with_intercept_ = bool(self.result_.with_intercept)
-        log.debug(
-            "auto_arima selected ARIMA%s%s intercept=%s",
-            self.order_,
-            self.seasonal_order_,
-            self.with_intercept_,
+
+    def _fit_approximated(self, y: pd.Series, X: pd.DataFrame | None, D: int | None) -> pm.ARIMA:
+        """R's approximation: pmdarima's pre-search steps (order limits, KPSS for ``d`` on the
+        seasonally differenced series, the constant rule), the stepwise path on CSS fits, then
+        ML for the best candidate that ML can fit."""
+        yv = y.to_numpy(dtype=float)
+        Xv = None if X is None else X.to_numpy(dtype=float)
+        n, m = len(yv), self.sp_
+        seasonal = m > 1
+        if pm.arima.utils.is_constant(yv) or (seasonal and D is None):
+            # constant data, or no seasonal test could answer: pmdarima's own handling
+            return self._fit_exact(y, X, D, seasonal)
+        D = int(D or 0)
+        xx, beta = yv, None
+        if Xv is not None:
+            design = np.column_stack([np.ones(n), Xv])
+            coef = np.linalg.lstsq(design, yv, rcond=None)[0]
+            xx, beta = yv - design @ coef, coef[1:]
+        dx = pm.utils.diff(xx, lag=m, differences=D) if D else xx
+        d = self.d
+        if d is None:
+            d = int(pm.arima.ndiffs(dx, test="kpss", alpha=0.05, max_d=2)) if len(dx) else 0
+        dx = pm.utils.diff(dx, lag=1, differences=d) if d else dx
+        if len(dx) < 3 or pm.arima.utils.is_constant(dx):
+            return self._fit_exact(y, X, D, seasonal)
+        max_p = int(min(self.max_p, n // 3))
+        max_q = int(min(self.max_q, n // 3))
+        max_P, max_Q = (self.max_P, self.max_Q) if seasonal else (0, 0)
+        if seasonal and max_P > 0:
+            max_p = min(max_p, m - 1)
+        if seasonal and max_Q > 0:
+            max_q = min(max_q, m - 1)
+        start = (min(2, max_p), min(2, max_q), min(1, max_P), min(1, max_Q))
+        if n < 10:
+            start = (min(start[0], 1), min(start[1], 1), 0, 0)
+        ranked = stepwise(
+            np.ascontiguousarray(dx, dtype=float),
+            d,
+            D if seasonal else 0,
+            m if seasonal else 1,
+            start,
+            (max_p, max_q, max_P, max_Q),
+            criterion=self.information_criterion,
+            n_star=n - d - D * m,
+            n_exog=0 if Xv is None else Xv.shape[1],
         )
+        self.candidates_ = len(ranked)
+        for cand in ranked:
+            fitted = self._ml_fit(yv, Xv, cand, beta)
+            if fitted is not None:
+                return fitted
+        # every CSS choice failed by ML (or none was usable): the exact search decides
+        return self._fit_exact(y, X, D, seasonal)
+
+    @staticmethod
+    def _ml_fit(
+        y: np.ndarray, X: np.ndarray | None, cand: Candidate, beta: np.ndarray | None
+    ) -> pm.ARIMA | None:
+        model = pm.ARIMA(
+            order=cand.order,
+            seasonal_order=cand.seasonal_order,
+            with_intercept=cand.constant,
+            start_params=cand.start_params(beta),
+            suppress_warnings=True,
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                model.fit(y, X=X, cov_type="none")
+            except (ValueError, np.linalg.LinAlgError) as exc:
+                log.debug("auto_arima: ML fit of %s failed: %s", cand, exc)
+                return None
+        if not np.isfinite(model.arima_res_.llf):
+            return None
+        return model
 
     def _update(self, y: pd.Series, X: pd.DataFrame | None, refit_params: bool) -> None:
         """Keep the selected orders; the Kalman filter runs over ``y`` with the fitted parameters
@@ -172,3 +271,11 @@ class AutoARIMA(BaseForecaster):
             if not levels:
                 out["mean"] = np.asarray(self.result_.predict(n_periods=h, X=Xf), dtype=float)
         return out
+
+
+class AutoARIMAApprox(AutoARIMA):
+    """auto-ARIMA with R's approximation always on: candidates compared on CSS fits, the chosen
+    order estimated by ML (a registered shortcut for ``AutoARIMA(approximation=True)``)."""
+
+    name = "auto_arima_approx"
+    __init__ = with_defaults(AutoARIMA.__init__, approximation=True)

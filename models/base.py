@@ -99,6 +99,30 @@ def _fit_key(model: BaseForecaster, y: pd.Series, X: pd.DataFrame | None) -> tup
     )
 
 
+def with_defaults(init: Any, **defaults: Any) -> Any:
+    """``init`` with other defaults, keeping its explicit signature (which ``get_params`` reads):
+    a registered variant is ``__init__ = with_defaults(Parent.__init__, param=value)``."""
+    sig = inspect.signature(init)
+    unknown = set(defaults) - set(sig.parameters)
+    if unknown:
+        raise TypeError(f"{init.__qualname__} has no parameter {sorted(unknown)[0]!r}")
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        bound = new_sig.bind(self, *args, **kwargs)
+        bound.apply_defaults()
+        init(*bound.args, **bound.kwargs)
+
+    new_sig = sig.replace(
+        parameters=[
+            p.replace(default=defaults[p.name]) if p.name in defaults else p
+            for p in sig.parameters.values()
+        ]
+    )
+    __init__.__signature__ = new_sig  # type: ignore[attr-defined]
+    __init__.__doc__ = init.__doc__
+    return __init__
+
+
 def _fmt_level(level: float) -> str:
     return str(int(level)) if float(level).is_integer() else str(level).replace(".", "_")
 

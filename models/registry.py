@@ -16,7 +16,7 @@ from typing import Any
 
 from features.errors import InputError
 from models.ardl import ARDL
-from models.auto_arima import AutoARIMA
+from models.auto_arima import AutoARIMA, AutoARIMAApprox
 from models.base import BaseForecaster
 from models.baselines import Drift, Mean, Naive
 from models.ensemble import Ensemble
@@ -40,6 +40,7 @@ _MODELS: list[type[BaseForecaster]] = [
     Theta,
     SARIMAX,
     AutoARIMA,
+    AutoARIMAApprox,
     UCM,
     ARDL,
     VAR,
