@@ -20,13 +20,16 @@ from __future__ import annotations
 import copy
 import logging
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import pmdarima as pm
 
-from models._arima_search import Candidate, stepwise
 from models.base import BaseForecaster, ModelRefusal, _fmt_level, with_defaults
+
+if TYPE_CHECKING:
+    from models._arima_search import Candidate
 
 log = logging.getLogger(__name__)
 
@@ -162,6 +165,9 @@ class AutoARIMA(BaseForecaster):
         """R's approximation: pmdarima's pre-search steps (order limits, KPSS for ``d`` on the
         seasonally differenced series, the constant rule), the stepwise path on CSS fits, then
         ML for the best candidate that ML can fit."""
+        # imported here: numba and its compiled functions (~100 MB) load only when used
+        from models._arima_search import stepwise
+
         yv = y.to_numpy(dtype=float)
         Xv = None if X is None else X.to_numpy(dtype=float)
         n, m = len(yv), self.sp_
