@@ -320,23 +320,29 @@ def stepwise(
     if constant and visit(0, 0, 0, 0, False):
         p = q = P = Q = 0
     moves = ((-1, 0), (0, -1), (1, 0), (0, 1), (-1, -1), (-1, 1), (1, -1), (1, 1))
-    improved = True
-    while improved and len(seen) < MAX_FITS:
-        improved = False
-        for dP, dQ in moves:  # seasonal orders first, in pmdarima's order
-            nP, nQ = P + dP, Q + dQ
-            if 0 <= nP <= max_P and 0 <= nQ <= max_Q and visit(p, q, nP, nQ, constant):
-                P, Q, improved = nP, nQ, True
-                break
-        if improved:
-            continue
-        for dp, dq in moves:
-            np_, nq = p + dp, q + dq
-            if 0 <= np_ <= max_p and 0 <= nq <= max_q and visit(np_, nq, P, Q, constant):
-                p, q, improved = np_, nq, True
-                break
-        if improved:
-            continue
-        if allow_constant and visit(p, q, P, Q, not constant):
-            constant, improved = not constant, True
+
+    def first_better(
+        orders: tuple[int, int, int, int], i: int, c: bool
+    ) -> tuple[int, int, int, int] | None:
+        """Orders after the first move of ``orders[i:i + 2]`` (pmdarima's order) whose model
+        improves the best (``i`` = 2: ``P, Q``; ``i`` = 0: ``p, q``)."""
+        for da, db in moves:
+            new = list(orders)
+            new[i] += da
+            new[i + 1] += db
+            inside = 0 <= new[i] <= maxima[i] and 0 <= new[i + 1] <= maxima[i + 1]
+            if inside and visit(new[0], new[1], new[2], new[3], c):
+                return new[0], new[1], new[2], new[3]
+        return None
+
+    while len(seen) < MAX_FITS:
+        # seasonal orders first, then non-seasonal ones, then the constant toggled
+        if hit := first_better((p, q, P, Q), 2, constant) or first_better(
+            (p, q, P, Q), 0, constant
+        ):
+            p, q, P, Q = hit
+        elif allow_constant and visit(p, q, P, Q, not constant):
+            constant = not constant
+        else:
+            break
     return sorted((c for c in seen.values() if np.isfinite(c.ic)), key=lambda c: c.ic)
