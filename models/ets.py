@@ -121,9 +121,13 @@ class ETS(BaseForecaster):
             raise ModelRefusal(
                 f"ets: no ETS configuration can be fitted to {len(arr)} observations"
             )
-        # Candidates are compared on their maximized likelihood alone
-        # (``fit(return_params=True)`` runs the same optimizer as a full fit but skips the
-        # results object and its numerical Hessian); only the winner is smoothed into results.
+        # Candidates are compared on their maximized likelihood alone: ``fit_params`` runs
+        # statsmodels' optimizer from statsmodels' start values and bounds, with the objective and
+        # its finite-difference gradient compiled (``models._ets_fast``; what
+        # ``fit(return_params=True)`` returns, ~6x faster); only the winner is smoothed into
+        # results. Imported here: numba loads only when an ETS model is fitted.
+        from models._ets_fast import fit_params
+
         winner: tuple[ETSModel, np.ndarray] | None = None
         best_ic = np.inf
         for e, t, d, s in cands:
@@ -139,7 +143,7 @@ class ETS(BaseForecaster):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 try:
-                    params = model.fit(disp=False, maxiter=2000, return_params=True)
+                    params = fit_params(model, maxiter=2000)
                     llf = float(model.loglike(params))
                 except (ValueError, np.linalg.LinAlgError) as exc:
                     log.debug("ets %s skipped: %s", (e, t, d, s), exc)
