@@ -170,42 +170,11 @@ def _objective(
 
 @njit(cache=True)
 def _objective_and_gradient(
-    x0: np.ndarray,
-    lb: np.ndarray,
-    ub: np.ndarray,
-    y: np.ndarray,
-    is_fixed: np.ndarray,
-    fixed_values: np.ndarray,
-    use_beta_star: bool,
-    use_gamma_star: bool,
-    mul_error: bool,
-    mul_trend: bool,
-    mul_season: bool,
-    yhat: np.ndarray,
-    xhat: np.ndarray,
-    work: np.ndarray,
-    plan_lo: np.ndarray,
-    plan_n: np.ndarray,
-    ops: np.ndarray,
+    x0: np.ndarray, lb: np.ndarray, ub: np.ndarray, args: tuple
 ) -> tuple[float, np.ndarray]:
-    """The objective and scipy's ``approx_derivative(method="2-point", abs_step=1e-8)`` gradient
-    with the step turned around (or shortened) at a bound as ``_adjust_scheme_to_bounds`` does."""
-    args = (
-        y,
-        is_fixed,
-        fixed_values,
-        use_beta_star,
-        use_gamma_star,
-        mul_error,
-        mul_trend,
-        mul_season,
-        yhat,
-        xhat,
-        work,
-        plan_lo,
-        plan_n,
-        ops,
-    )
+    """The objective (``args``: :func:`_objective`'s after ``x``) and scipy's
+    ``approx_derivative(method="2-point", abs_step=1e-8)`` gradient, with the step turned around
+    (or shortened) at a bound as ``_adjust_scheme_to_bounds`` does."""
     f0 = _objective(x0, *args)
     k = x0.shape[0]
     g = np.empty(k)
@@ -257,8 +226,6 @@ def fit_params(model: Any, maxiter: int = 2000) -> np.ndarray:
     y = np.ascontiguousarray(model.endog, dtype=float)
     n = y.shape[0]
     static = (
-        lb,
-        ub,
         y,
         is_fixed,
         fixed_values,
@@ -273,7 +240,7 @@ def fit_params(model: Any, maxiter: int = 2000) -> np.ndarray:
         *sum_plan(n),
     )
     xopt, _, _ = fmin_l_bfgs_b(
-        _objective_and_gradient, x0, args=static, bounds=free_bounds, maxiter=maxiter
+        _objective_and_gradient, x0, args=(lb, ub, static), bounds=free_bounds, maxiter=maxiter
     )
     fitted = np.empty_like(start)
     j = 0

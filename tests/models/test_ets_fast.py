@@ -76,7 +76,7 @@ def test_objective_and_gradient_match_statsmodels_and_scipy(config):
     lb, ub = args[0], args[1]
     for x in (x0, np.clip(x0 * (1 + 0.05 * rng.normal(size=x0.size)), lb, ub)):
         assert _objective(x, *args[2:]) == pytest.approx(f(x), rel=1e-13)
-        value, grad = _objective_and_gradient(x, *args)
+        value, grad = _objective_and_gradient(x, lb, ub, args[2:])
         ref = approx_derivative(f, x, method="2-point", abs_step=1e-8, bounds=(lb, ub))
         assert value == pytest.approx(f(x), rel=1e-13)
         np.testing.assert_allclose(grad, ref, rtol=1e-6, atol=1e-7)
