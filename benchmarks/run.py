@@ -170,8 +170,7 @@ def _pmdarima_loop(inputs: list[Any], h: int, origins: int) -> tuple[pd.DataFram
     import pmdarima as pm
 
     from models.auto_arima import AutoARIMA
-    from models.splits import rolling_origins
-    from pipelines.backtest import _mase_scale
+    from models.splits import mase_scale, rolling_origins
 
     proto = AutoARIMA()
     rows = []
@@ -219,7 +218,7 @@ def _pmdarima_loop(inputs: list[Any], h: int, origins: int) -> tuple[pd.DataFram
                         "hi_80": float(ci80[k, 1]),
                         "lo_95": float(ci95[k, 0]),
                         "hi_95": float(ci95[k, 1]),
-                        "mase_scale": _mase_scale(train, sp),
+                        "mase_scale": mase_scale(train, sp),
                     }
                 )
     return pd.DataFrame(rows), time.perf_counter() - t0
@@ -409,7 +408,7 @@ def bench_statsforecast() -> dict[str, Any]:
 
 def _sf_scores(cv: pd.DataFrame, inputs: list[Any]) -> dict[str, dict[str, float]]:
     """statsforecast's cross-validation rows in our table's shape, scored the same way."""
-    from pipelines.backtest import _mase_scale
+    from models.splits import mase_scale
 
     if cv.empty:
         return {}
@@ -440,7 +439,7 @@ def _sf_scores(cv: pd.DataFrame, inputs: list[Any]) -> dict[str, dict[str, float
             )
             cut_pos = sub["cutoff"].map(pos).to_numpy()
             t["h"] = sub["ds"].map(pos).to_numpy() - cut_pos
-            t["mase_scale"] = [_mase_scale(s.y.to_numpy()[: c + 1], 4) for c in cut_pos]
+            t["mase_scale"] = [mase_scale(s.y.to_numpy()[: c + 1], 4) for c in cut_pos]
             frames.append(t)
     return scores_of(pd.concat(frames, ignore_index=True)) if frames else {}
 

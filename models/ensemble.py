@@ -46,18 +46,11 @@ import pandas as pd
 from features.errors import InputError
 from models._wrapper import build_forecaster, forecaster_label
 from models.base import BaseForecaster, ModelRefusal
-from models.splits import rolling_origins
+from models.splits import mase_scale, rolling_origins
 
 log = logging.getLogger(__name__)
 
 _METHODS = ("mean", "median", "inverse_error")
-
-
-def mase_scale(train: np.ndarray, sp: int) -> float:
-    """In-sample seasonal-naive MAE (naive when the window has no full season plus one);
-    the same definition as the backtest table's ``mase_scale``."""
-    m = sp if len(train) > sp else 1
-    return float(np.mean(np.abs(train[m:] - train[:-m]))) if len(train) > m else float("nan")
 
 
 class Ensemble(BaseForecaster):

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
+
 from features.errors import InputError
 
 
@@ -69,3 +71,11 @@ def rolling_origins(
             f"{origins} origins (needs at least {need})"
         )
     return splits
+
+
+def mase_scale(train: np.ndarray, sp: int) -> float:
+    """MASE's scale: the in-sample seasonal-naive MAE of a training window (naive when the window
+    has no full season plus one). The backtest table's ``mase_scale`` and the ensemble's
+    validation weights both use it."""
+    m = sp if len(train) > sp else 1
+    return float(np.mean(np.abs(train[m:] - train[:-m]))) if len(train) > m else float("nan")

@@ -78,7 +78,7 @@ from features.errors import InputError
 from features.periods import future_periods, season_length
 from models.base import DEFAULT_LEVELS, BaseForecaster, ModelRefusal, interval_columns, shared_fits
 from models.registry import get_model
-from models.splits import Split, rolling_origins
+from models.splits import Split, mase_scale, rolling_origins
 
 log = logging.getLogger(__name__)
 
@@ -180,11 +180,6 @@ def table_columns(level: tuple[int, ...] = DEFAULT_LEVELS) -> list[str]:
     return [*KEY_COLUMNS, *interval_columns(level), "mase_scale"]
 
 
-def _mase_scale(train: np.ndarray, sp: int) -> float:
-    m = sp if len(train) > sp else 1
-    return float(np.mean(np.abs(train[m:] - train[:-m]))) if len(train) > m else np.nan
-
-
 # -- one origin ----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class _Origin:
@@ -257,7 +252,7 @@ def _forecast_rows(
     out.insert(0, "cutoff", str(y.index[s.cutoff]))
     out.insert(0, "model", model.name)
     out.insert(0, "series", series.id)
-    out["mase_scale"] = _mase_scale(train.to_numpy(), fitted.sp_)
+    out["mase_scale"] = mase_scale(train.to_numpy(), fitted.sp_)
     return out
 
 
