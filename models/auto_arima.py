@@ -33,6 +33,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: R's smallest admissible modulus of an AR or MA root (also in the CSS search of
+#: ``models._arima_search``)
+_MIN_ROOT = 1.01
+
 
 class AutoARIMA(BaseForecaster):
     """ARIMA with orders chosen by pmdarima's stepwise ``auto_arima``.
@@ -235,7 +239,15 @@ class AutoARIMA(BaseForecaster):
             except (ValueError, np.linalg.LinAlgError) as exc:
                 log.debug("auto_arima: ML fit of %s failed: %s", cand, exc)
                 return None
-        if not np.isfinite(model.arima_res_.llf):
+        res = model.arima_res_
+        if not np.isfinite(res.llf):
+            return None
+        # R's myarima: a fit with an AR or MA root within 1.01 of the unit circle is rejected
+        # (the CSS candidates passed that check, but ML can move the roots to the circle,
+        # where the forecast variance is no longer finite)
+        roots = np.concatenate([np.atleast_1d(res.arroots), np.atleast_1d(res.maroots)])
+        if roots.size and not np.min(np.abs(roots)) >= _MIN_ROOT:
+            log.debug("auto_arima: ML fit of %s has a root near the unit circle", cand)
             return None
         return model
 

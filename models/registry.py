@@ -19,6 +19,7 @@ from models.ardl import ARDL
 from models.auto_arima import AutoARIMA, AutoARIMAApprox
 from models.base import BaseForecaster
 from models.baselines import Drift, Mean, Naive
+from models.dotm import DOTM
 from models.ensemble import Ensemble
 from models.ets import ETS
 from models.gbm_lags import GBMLags
@@ -38,6 +39,7 @@ _MODELS: list[type[BaseForecaster]] = [
     Mean,
     ETS,
     Theta,
+    DOTM,
     SARIMAX,
     AutoARIMA,
     AutoARIMAApprox,

