@@ -310,9 +310,11 @@ class BaseForecaster:
 
     # -- for subclasses ------------------------------------------------------------------------
     def min_obs(self, sp: int) -> int:
-        """Fewest observations this configuration can be fitted to."""
+        """Fewest observations this configuration can be fitted to. Seasonal cycles count only
+        when the model uses the season (a ``deseasonalize=False`` hyperparameter switches it off)."""
         tags = self.get_tags()
-        cycles = tags["requires:seasonal_cycles"] if (tags["seasonal"] and sp > 1) else 0
+        seasonal = tags["seasonal"] and sp > 1 and getattr(self, "deseasonalize", True)
+        cycles = tags["requires:seasonal_cycles"] if seasonal else 0
         return max(int(tags["requires:min_obs"]), cycles * sp)
 
     def _future_exog_columns(self) -> list[str]:

@@ -240,11 +240,6 @@ class DOTM(BaseForecaster):
         self.deseasonalize = deseasonalize
         self.decomposition = decomposition
 
-    def min_obs(self, sp: int) -> int:
-        if not self.deseasonalize:
-            return int(self.get_tag("requires:min_obs"))
-        return super().min_obs(sp)
-
     def _deseasonalized(self, y: np.ndarray, method: str | None) -> np.ndarray:
         """``y`` without the seasonal indices of ``method`` (``None``: as is); sets
         ``seasonal_`` (one cycle of indices following the data) and ``decomposition_``."""

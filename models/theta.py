@@ -62,11 +62,6 @@ class Theta(BaseForecaster):
         self.theta = theta
         self.use_mle = use_mle
 
-    def min_obs(self, sp: int) -> int:
-        if not self.deseasonalize:
-            return int(self.get_tag("requires:min_obs"))
-        return super().min_obs(sp)
-
     def _fit(self, y: pd.Series, X: pd.DataFrame | None) -> None:
         seasonal = bool(self.deseasonalize and self.sp_ > 1)
         model = ThetaModel(
