@@ -49,11 +49,10 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import minimize_scalar
 from scipy.signal import lfilter
-from scipy.stats import norm
 from statsmodels.tsa.seasonal import seasonal_decompose
 from statsmodels.tsa.stattools import acf
 
-from models.base import BaseForecaster, ModelRefusal, _fmt_level
+from models.base import BaseForecaster, ModelRefusal, normal_intervals
 
 #: estimation bounds (forecTheta, statsforecast)
 ALPHA_BOUNDS = (0.1, 0.99)
@@ -301,17 +300,9 @@ class DOTM(BaseForecaster):
         p = self.params_
         mean, psi = forecast_weights(self.y_adjusted_, p["alpha"], p["theta"], p["l0"], h)
         sd = np.sqrt(self.sigma2_ * np.sum(psi**2, axis=1))
-        season = np.ones(h) if self.decomposition_ is None else np.resize(self.seasonal_, h)
+        out = normal_intervals(mean, sd, levels)
+        if self.decomposition_ is None:
+            return out
+        season = np.resize(self.seasonal_, h)
         mult = self.decomposition_ == "multiplicative"
-
-        def reseason(v: np.ndarray) -> np.ndarray:
-            if self.decomposition_ is None:
-                return v
-            return v * season if mult else v + season
-
-        out: dict[str, np.ndarray] = {"mean": reseason(mean)}
-        for lv in levels:
-            z = norm.ppf(0.5 + lv / 200.0)
-            out[f"lo_{_fmt_level(lv)}"] = reseason(mean - z * sd)
-            out[f"hi_{_fmt_level(lv)}"] = reseason(mean + z * sd)
-        return out
+        return {k: v * season if mult else v + season for k, v in out.items()}
