@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 #: R's smallest admissible modulus of an AR or MA root (also in the CSS search of
 #: ``models._arima_search``)
 _MIN_ROOT = 1.01
+#: an ML fit whose innovation variance is below this share of the data's variance is degenerate
+_MIN_VARIANCE_RATIO = 1e-8
 
 
 class AutoARIMA(BaseForecaster):
@@ -241,6 +243,14 @@ class AutoARIMA(BaseForecaster):
                 return None
         res = model.arima_res_
         if not np.isfinite(res.llf):
+            return None
+        # a degenerate fit: the optimizer drove the innovation variance to ~0 (log-likelihood
+        # reported as 0, forecast variances ~0 and negative by rounding, NaN intervals); seen on
+        # 19 quarters of industry_output, ARIMA(2,0,0)(2,1,1)[4]: 6 parameters, 15 differences
+        names = list(res.model.param_names)
+        sigma2 = float(res.params[names.index("sigma2")]) if "sigma2" in names else res.scale
+        if not sigma2 > _MIN_VARIANCE_RATIO * float(np.var(y)):
+            log.debug("auto_arima: ML fit of %s has zero innovation variance", cand)
             return None
         # R's myarima: a fit with an AR or MA root within 1.01 of the unit circle is rejected
         # (the CSS candidates passed that check, but ML can move the roots to the circle,

@@ -177,3 +177,28 @@ def test_ml_fit_with_a_root_on_the_unit_circle_falls_to_the_next_candidate():
     assert np.min(np.abs(roots)) >= 1.01
     fc = model.predict(18)
     assert np.isfinite(fc.to_numpy()).all()
+
+
+#: the embedded industry_output series (Rosstat production index, sections B-E, vintage
+#: 2026-02-06, 2021 average = 100, chain-linked from q/q indices), 2020Q1-2024Q3
+INDUSTRY_OUTPUT_HEAD = [
+    93.55890788646163, 86.79550153365945, 92.29801186172885, 103.70139273409872,
+    93.09111334702934, 96.25621120082833, 98.75887269204989, 111.89380276009253,
+    98.91412163992179, 94.85864265268499, 98.55812971613972, 110.38510528207648,
+    98.35312880633015, 100.71360389768208, 104.84286165748705, 115.95620499318066,
+    104.36058449386259, 105.50855092329508, 108.35728179822405,
+]  # fmt: skip
+
+
+def test_ml_fit_with_zero_innovation_variance_falls_to_the_next_candidate():
+    # the first 19 quarters of the embedded industry_output index: ML took the CSS choice
+    # ARIMA(2,0,0)(2,1,1)4 (6 parameters, 15 seasonal differences) to sigma2 = 1e-11 and a
+    # log-likelihood of 0; the forecast variances came out negative by rounding and predict
+    # raised "Input contains NaN" (the candidate ensemble's failure under refit always)
+    y = pd.Series(INDUSTRY_OUTPUT_HEAD, index=pd.period_range("2020Q1", periods=19, freq="Q"))
+    model = AutoARIMAApprox().fit(y)
+    res = model.result_.arima_res_
+    assert res.params[res.model.param_names.index("sigma2")] > 1e-8 * np.var(y.to_numpy())
+    fc = model.predict(4, level=(80, 95))
+    assert np.isfinite(fc.to_numpy()).all()
+    assert (fc["hi_95"] > fc["hi_80"]).all() and (fc["lo_80"] > fc["lo_95"]).all()
