@@ -37,7 +37,10 @@ from benchmarks.run import RESULTS, _gain, ensemble_from_members, scores_of
 
 log = logging.getLogger("select_ensemble")
 
-MEMBERS = ("ets", "theta", "dotm", "sarimax", "auto_arima_approx")
+MEMBERS = ("ets", "ets_aicw", "theta", "dotm", "sarimax", "auto_arima_approx")
+#: variants of one model (ETS selected by AICc, ETS combined by Akaike weights): a candidate
+#: takes at most one of them
+_VARIANTS = ({"ets", "ets_aicw"},)
 #: candidates: every mean and median of two or more members (theta-free ones included)
 CANDIDATES: list[tuple[str, tuple[str, ...]]] = [
     (method, combo)
@@ -45,6 +48,7 @@ CANDIDATES: list[tuple[str, tuple[str, ...]]] = [
     for combo in combinations(MEMBERS, k)
     for method in ("mean", "median")
     if not (method == "median" and k == 2)  # the median of two is their mean
+    and all(len(v & set(combo)) <= 1 for v in _VARIANTS)
 ]
 
 

@@ -6,6 +6,15 @@ for strictly positive data, no additive error with multiplicative seasonality (R
 ``restrict = TRUE``), seasonal ones only with at least two full cycles, and no candidate
 with as many parameters as observations. Intervals are exact where statsmodels has the formula
 (additive-error linear models) and simulated otherwise, with a fixed seed.
+
+``selection="weights"`` (registered as ``ets_aicw``) keeps every candidate instead of the best
+and combines them with Akaike weights, ``w_i = exp(-delta_i / 2) / sum_j exp(-delta_j / 2)``
+with ``delta_i`` the candidate's criterion minus the smallest (Burnham & Anderson 2002, ch. 2.9;
+for ETS on M3 and M1: Kolassa 2011, "Combining exponential smoothing forecasts using Akaike
+weights", IJF 27:238). Candidates with ``delta > 2 log(1000)`` (weight below 1/1000 of the best's)
+are left out and the rest renormalized, so that hopeless fits cost no smoothing or simulation.
+Point forecasts are the weighted mean of the candidates'; interval bounds the weighted mean of
+theirs, level by level (quantile averaging, as :mod:`models.ensemble` combines members).
 """
 
 from __future__ import annotations
@@ -13,6 +22,7 @@ from __future__ import annotations
 import itertools
 import logging
 import warnings
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,11 +30,14 @@ from statsmodels.tools import eval_measures
 from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
 from features.errors import InputError
-from models.base import BaseForecaster, ModelRefusal, _fmt_level
+from models.base import BaseForecaster, ModelRefusal, _fmt_level, with_defaults
 
 log = logging.getLogger(__name__)
 
 _CRITERIA = {"aic": eval_measures.aic, "aicc": eval_measures.aicc, "bic": eval_measures.bic}
+_SELECTIONS = ("best", "weights")
+#: Akaike weights: candidates more than this behind the best criterion are left out
+_MAX_DELTA = 2.0 * float(np.log(1000.0))
 
 
 def _information_criterion(ic: str, llf: float, nobs: int, df_model: int) -> float:
@@ -49,6 +62,8 @@ class ETS(BaseForecaster):
     sp : seasonal period; ``None`` takes it from the data's frequency.
     ic : information criterion for ``"auto"``: ``"aicc"``, ``"aic"`` or ``"bic"``.
     simulation_seed : seed for simulated intervals of multiplicative models.
+    selection : ``"best"`` (the candidate with the smallest criterion) or ``"weights"``
+        (every candidate, combined with Akaike weights of the criterion; module docstring).
     """
 
     name = "ets"
@@ -68,6 +83,7 @@ class ETS(BaseForecaster):
         sp: int | None = None,
         ic: str = "aicc",
         simulation_seed: int = 0,
+        selection: str = "best",
     ) -> None:
         self.error = error
         self.trend = trend
@@ -76,6 +92,7 @@ class ETS(BaseForecaster):
         self.sp = sp
         self.ic = ic
         self.simulation_seed = simulation_seed
+        self.selection = selection
 
     def _candidates(self, y: np.ndarray) -> list[tuple[str, str | None, bool, str | None]]:
         positive = bool((y > 0).all())
@@ -128,8 +145,9 @@ class ETS(BaseForecaster):
         # results. Imported here: numba loads only when an ETS model is fitted.
         from models._ets_fast import fit_params
 
-        winner: tuple[ETSModel, np.ndarray] | None = None
-        best_ic = np.inf
+        if self.selection not in _SELECTIONS:
+            raise InputError(f"ets: selection must be one of {_SELECTIONS}, got {self.selection!r}")
+        fitted: list[tuple[ETSModel, np.ndarray, float]] = []
         for e, t, d, s in cands:
             model = ETSModel(
                 endog,
@@ -149,15 +167,25 @@ class ETS(BaseForecaster):
                     log.debug("ets %s skipped: %s", (e, t, d, s), exc)
                     continue
             score = _information_criterion(self.ic, llf, len(arr), len(params) + 1)
-            if np.isfinite(score) and score < best_ic:
-                winner, best_ic = (model, params), score
-        if winner is None:
+            if np.isfinite(score):
+                fitted.append((model, params, score))
+        if not fitted:
             raise ModelRefusal("ets: every candidate configuration failed to fit")
+        # stable sort: on a tie the earlier candidate stays first, as the strict "<" did
+        fitted.sort(key=lambda c: c[2])
+        best_ic = fitted[0][2]
+        if self.selection == "weights":
+            kept = [c for c in fitted if c[2] - best_ic <= _MAX_DELTA]
+            w = np.exp(-0.5 * (np.array([c[2] for c in kept]) - best_ic))
+            weights = w / w.sum()
+        else:
+            kept, weights = fitted[:1], np.ones(1)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            best = winner[0].smooth(winner[1])
-        self.result_ = best
-        m = best.model
+            self.results_ = [model.smooth(params) for model, params, _ in kept]
+        self.weights_ = [float(v) for v in weights]
+        self.result_ = self.results_[0]
+        m = self.result_.model
         self.selected_ = {
             "error": m.error,
             "trend": m.trend,
@@ -165,41 +193,70 @@ class ETS(BaseForecaster):
             "seasonal": m.seasonal,
             self.ic: best_ic,
         }
+        if self.selection == "weights":
+            self.selected_["weights"] = {
+                _config_label(r.model): round(wt, 6)
+                for r, wt in zip(self.results_, self.weights_, strict=True)
+            }
 
     def _update(self, y: pd.Series, X: pd.DataFrame | None, refit_params: bool) -> None:
-        """Keep the selected configuration; filter ``y`` with the fitted parameters fixed
-        (``ETSModel.smooth``) or re-estimate them starting from the fitted ones."""
-        m = self.result_.model
-        model = ETSModel(
-            pd.Series(y.to_numpy()),
-            error=m.error,
-            trend=m.trend,
-            damped_trend=m.damped_trend,
-            seasonal=m.seasonal,
-            seasonal_periods=m.seasonal_periods if m.seasonal else None,
-            initialization_method="estimated",
-        )
-        params = np.asarray(self.result_.params, dtype=float)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            if refit_params:
-                self.result_ = model.fit(start_params=params, disp=False, maxiter=2000)
-            else:
-                self.result_ = model.smooth(params)
+        """Keep the selected configuration(s) and weights; filter ``y`` with the fitted
+        parameters fixed (``ETSModel.smooth``) or re-estimate them starting from the fitted
+        ones."""
+        self.results_ = [_updated(r, y.to_numpy(), refit_params) for r in self.results_]
+        self.result_ = self.results_[0]
 
     def _predict(
         self, h: int, X: pd.DataFrame | None, levels: list[float]
     ) -> dict[str, np.ndarray]:
         n = self.n_obs_
-        pred = self.result_.get_prediction(
-            start=n,
-            end=n + h - 1,
-            simulate_repetitions=2000,
-            rng=np.random.default_rng(self.simulation_seed),
-        )
-        out: dict[str, np.ndarray] = {"mean": np.asarray(pred.predicted_mean, dtype=float)}
-        for lv in levels:
-            pi = np.asarray(pred.pred_int(alpha=1 - lv / 100.0), dtype=float)
-            out[f"lo_{_fmt_level(lv)}"] = pi[:, 0]
-            out[f"hi_{_fmt_level(lv)}"] = pi[:, 1]
+        out: dict[str, np.ndarray] = {}
+        for res, w in zip(self.results_, self.weights_, strict=True):
+            pred = res.get_prediction(
+                start=n,
+                end=n + h - 1,
+                simulate_repetitions=2000,
+                rng=np.random.default_rng(self.simulation_seed),
+            )
+            one = {"mean": np.asarray(pred.predicted_mean, dtype=float)}
+            for lv in levels:
+                pi = np.asarray(pred.pred_int(alpha=1 - lv / 100.0), dtype=float)
+                one[f"lo_{_fmt_level(lv)}"] = pi[:, 0]
+                one[f"hi_{_fmt_level(lv)}"] = pi[:, 1]
+            for col, v in one.items():
+                out[col] = out[col] + w * v if col in out else w * v
         return out
+
+
+def _config_label(m: ETSModel) -> str:
+    """R's notation of a fitted configuration, e.g. ``"MAdM"``."""
+    part = {"add": "A", "mul": "M", None: "N"}
+    return part[m.error] + part[m.trend] + ("d" if m.damped_trend else "") + part[m.seasonal]
+
+
+def _updated(res: Any, y: np.ndarray, refit_params: bool) -> Any:
+    """``res``'s configuration over ``y``: its parameters fixed, or re-estimated from them."""
+    m = res.model
+    model = ETSModel(
+        pd.Series(y),
+        error=m.error,
+        trend=m.trend,
+        damped_trend=m.damped_trend,
+        seasonal=m.seasonal,
+        seasonal_periods=m.seasonal_periods if m.seasonal else None,
+        initialization_method="estimated",
+    )
+    params = np.asarray(res.params, dtype=float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if refit_params:
+            return model.fit(start_params=params, disp=False, maxiter=2000)
+        return model.smooth(params)
+
+
+class ETSAkaike(ETS):
+    """ETS combining every candidate configuration with Akaike weights of AICc (Kolassa 2011;
+    a registered shortcut for ``ETS(selection="weights")``)."""
+
+    name = "ets_aicw"
+    __init__ = with_defaults(ETS.__init__, selection="weights")

@@ -21,7 +21,7 @@ from models.base import BaseForecaster
 from models.baselines import Drift, Mean, Naive
 from models.dotm import DOTM
 from models.ensemble import Ensemble
-from models.ets import ETS
+from models.ets import ETS, ETSAkaike
 from models.gbm_lags import GBMLags
 from models.ridge_lags import RidgeLags
 from models.sarimax import SARIMAX
@@ -38,6 +38,7 @@ _MODELS: list[type[BaseForecaster]] = [
     Drift,
     Mean,
     ETS,
+    ETSAkaike,
     Theta,
     DOTM,
     SARIMAX,
