@@ -86,7 +86,7 @@ class Ensemble(BaseForecaster):
 
     def __init__(
         self,
-        members: tuple[str | BaseForecaster, ...] = ("ets", "theta", "sarimax"),
+        members: tuple[str | BaseForecaster, ...] = ("ets_aicw", "theta", "dotm"),
         method: str = "mean",
         validation_origins: int = 4,
         horizon_for_weights: int | None = None,
