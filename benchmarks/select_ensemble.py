@@ -12,11 +12,11 @@ quarterly and monthly). Then ``make bench`` (section ``m3``) scores it once on t
 Run: ``python -m benchmarks.select_ensemble`` (``SELECT_STRIDE`` k: every k-th series, default
 4). Writes ``benchmarks/results/ensemble-selection-<date>.{json,md}``.
 
-History: the first study (ETS, theta, SARIMAX, auto-ARIMA) found no candidate gaining on theta
-in monthly sMAPE on the holdouts; DOTM (``models/dotm.py``) was then added as a member, and the
-study rerun chose ``mean(ets, theta, dotm, auto_arima_approx)``. Scored once on the M3 test it
-fell short of the target (sMAPE 2.3% / 2.96% better than theta, quarterly / monthly) and slowed
-the quarterly run; the default was kept (see ``models/ensemble.py``).
+History (details in ``models/ensemble.py``): the first study (ETS, theta, SARIMAX, auto-ARIMA)
+found no candidate gaining on theta in monthly sMAPE on the holdouts; with DOTM added it chose
+``mean(ets, theta, dotm, auto_arima_approx)``, which scored once on the M3 test fell short of the
+target (sMAPE 2.3% / 2.96% better than theta, quarterly / monthly); with ``ets_aicw`` (ETS with
+Akaike weights) added it chose ``mean(ets_aicw, theta, dotm)``, the default since.
 """
 
 from __future__ import annotations

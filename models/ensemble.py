@@ -16,28 +16,29 @@ Combination (``method``):
   is dropped. When the series is too short for even one origin the weights fall back to equal
   and ``weights_note_`` says so.
 
-Default members: ETS, theta and the airline SARIMAX, three families that fit 24 quarters.
-``auto_arima`` was the first choice for the third; it failed to fit on 13 quarters (the first
-backtest origins of the OKVED 26 series) and took 15-50 s a fit on the shared 2-core machine
-under load, where the fixed-order SARIMAX took about 1 s. In one exploratory run over six h = 4 origins,
-the mean of ETS, theta and SARIMAX scored MASE 0.59 on OKVED 26 and 0.49 on 28 quarters of
-ausbeer; with auto_arima in place of SARIMAX, 0.69 and 0.59. On M3 training-data holdouts
-(``benchmarks/select_ensemble.py``: 16 equal-weight means and medians of ETS, theta, SARIMAX
-and auto-ARIMA; the test periods unseen) no combination beat theta by 3% on the monthly series;
-mean(ETS, theta) came closest (smallest gain over theta -0.1% against this default's -1.0%,
-better on three of the four kind-metric pairs, worse on monthly MASE). Neither clears the
-target; this default keeps SARIMAX, the champion family on the Rosstat series, and stays.
+Default members: ``ets_aicw`` (ETS combining its candidate configurations with Akaike weights,
+:mod:`models.ets`), ``theta`` and ``dotm`` (:mod:`models.dotm`), equal weights. Chosen without
+looking at the M3 test periods, by ``benchmarks/select_ensemble.py``: every M3 series (1 in 4)
+loses its test periods, the last h of the training data is held out, and each candidate (means
+and medians of two or more of ets, ets_aicw, theta, dotm, sarimax, auto_arima_approx) is scored
+there; the one whose smallest gain over theta across sMAPE and MASE, quarterly and monthly, is
+largest wins. History, each study rerun when a member was added:
 
-A second study added DOTM (``models/dotm.py``) as a candidate member and chose
-mean(ETS, theta, DOTM, auto_arima_approx) on the holdouts (gains 5.3 / 6.3 / 1.4 / 1.6%: sMAPE
-q, MASE q, sMAPE m, MASE m). Scored once on the M3 test it beat theta by 2.3% / 4.1% (quarterly
-sMAPE / MASE) and 2.96% / 4.6% (monthly): short of the 3% sMAPE target on both kinds. On the
-Rosstat series it made the quarterly run 74 s instead of 57 s (its approximated auto-ARIMA
-member shares no fit with the run's ``auto_arima``; the extra time was not broken down further)
-and, under ``refit: always``, failed on one series (a member's NaN interval, not diagnosed). The
-default therefore stays as it was; ``Ensemble(("ets", "theta", "dotm", "auto_arima_approx"))``
-builds that candidate (``benchmarks/results/ensemble-selection-2026-11-28.md`` and the M3 section
-of ``benchmarks/results/2026-11-28.md``).
+1. ETS, theta, SARIMAX, auto-ARIMA: no candidate gained on theta in monthly sMAPE. The default
+   stayed mean(ETS, theta, SARIMAX), chosen earlier on the Rosstat series (SARIMAX, fast at 13
+   quarters, is the champion family there).
+2. With DOTM: mean(ETS, theta, DOTM, auto_arima_approx), gains 5.3 / 6.3 / 1.4 / 1.6% (sMAPE q,
+   MASE q, sMAPE m, MASE m). Scored once on the M3 test: 2.3 / 4.1 / 2.96 / 4.6%, short of the
+   3% sMAPE target. It was not made the default then: the quarterly run took 74 s in a fresh checkout
+   (remeasured with numba's compile caches warm: 54.5 s against the then default's 53.2 s) and it
+   failed on one series under ``refit: always``, a degenerate ML fit of the approximated
+   auto-ARIMA since rejected (:mod:`models.auto_arima`).
+3. With ``ets_aicw``: mean(ets_aicw, theta, dotm), gains 4.1 / 4.8 / 2.2 / 2.0% (study 2's choice:
+   1.4% at its worst). The default since, scored once on the M3 test (README, ``benchmarks/
+   results/``). This study ran after study 2's test score was known: the rule and the
+   candidates' shape were kept, only the new member was added. With no auto-ARIMA member the
+   ensemble adds little to the Rosstat run: it shares theta's fits with the run's ``theta``, and
+   ets_aicw and dotm take about 0.5 s and 0.01 s a fit on 24 quarters.
 
 Intervals combine the members' bounds with the same rule as the mean: the weighted mean of
 member bounds (``"mean"``, ``"inverse_error"``) or their median (``"median"``), level by level
