@@ -940,6 +940,8 @@ def markdown(res: dict[str, Any]) -> str:
             f"Ensemble: the registered default `ensemble`, the equal-weight {p.get('ensemble_method', 'mean')} of {', '.join(p['ensemble_members'])}.",
             "",
         ]
+        if p.get("source"):  # a section recovered from another record says so
+            lines += [f"Source: {p['source']}.", ""]
         for kind, k in p["kinds"].items():
             which = "all M3 series" if k["stride"] == 1 else f"1 in {k['stride']} M3 series"
             lines += [
