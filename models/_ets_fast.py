@@ -197,11 +197,16 @@ def _objective_and_gradient(
     return f0, g
 
 
-def fit_params(model: Any, maxiter: int = 2000) -> np.ndarray:
-    """What ``model.fit(disp=False, maxiter=maxiter, return_params=True)`` returns for a
-    statsmodels ``ETSModel`` without fixed parameters given by the user; the start values,
-    bounds, starred-parameter choice and result conversion are statsmodels' own."""
-    start = model._convert_and_bound_start_params(model.start_params)
+def fit_params(
+    model: Any, maxiter: int = 2000, start_params: np.ndarray | None = None
+) -> np.ndarray:
+    """What ``model.fit(start_params=start_params, disp=False, maxiter=maxiter,
+    return_params=True)`` returns for a statsmodels ``ETSModel`` without fixed parameters given
+    by the user; the start values (statsmodels' own when ``start_params`` is ``None``), bounds,
+    starred-parameter choice and result conversion are statsmodels' own."""
+    start = model._convert_and_bound_start_params(
+        model.start_params if start_params is None else np.asarray(start_params)
+    )
     bounds = model._setup_bounds()
     use_beta_star = "smoothing_trend" not in model.bounds
     if use_beta_star:

@@ -86,7 +86,9 @@ def shared_fits() -> Iterator[None]:
         _SHARED_FITS.reset(token)
 
 
-def _fit_key(model: BaseForecaster, y: pd.Series, X: pd.DataFrame | None) -> tuple[Any, ...]:
+def fit_key(model: BaseForecaster, y: pd.Series, X: pd.DataFrame | None) -> tuple[Any, ...]:
+    """What makes two fits equal: the model's class and hyperparameters, ``y`` (values and
+    periods) and ``X`` (columns and values). Every model is deterministic (fixed seeds)."""
     x = None if X is None else (tuple(map(str, X.columns)), X.to_numpy(dtype=float).tobytes())
     return (
         type(model).__module__,
@@ -203,7 +205,7 @@ class BaseForecaster:
         if tags["requires:exogenous"] and X_in is None:
             raise ModelRefusal(f"{self.name}: needs exogenous regressors X, none given")
         cache = _SHARED_FITS.get()
-        key = None if cache is None else _fit_key(self, y, X_in)
+        key = None if cache is None else fit_key(self, y, X_in)
         if cache is not None and key in cache:
             kept = cache[key]
             if isinstance(kept, ModelRefusal):

@@ -38,13 +38,21 @@ Use
 Calibration runs on the first ``predict`` that asks for intervals (``fit`` has no horizon) and is
 cached on the fitted model; it is a deterministic function of the training data and the
 hyperparameters. ``predict(h, level=())`` returns point forecasts without calibrating.
+
+Inside a :func:`calibration_memo` block (the backtest opens one per task) the copy fitted at a
+calibration origin is kept and reused by later calibrations on data with the same history up
+to that origin: consecutive backtest origins share all their calibration origins but the
+newest, so a rolling backtest fits about one copy per origin instead of ``origins`` of them.
+The kept copy is the same deterministic fit, so the intervals are unchanged.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextvars import ContextVar
 from typing import Any
 
 import numpy as np
@@ -53,10 +61,26 @@ from scipy.stats import norm
 
 from features.errors import InputError
 from models._wrapper import WrapperForecaster
-from models.base import BaseForecaster, ModelRefusal, _fmt_level
+from models.base import BaseForecaster, ModelRefusal, _fmt_level, fit_key
 from models.splits import Split, rolling_origins
 
 log = logging.getLogger(__name__)
+
+#: copies fitted at calibration origins inside a :func:`calibration_memo` block:
+#: fit key -> the fitted copy (private to calibration) or its refusal
+_MEMO: ContextVar[dict[tuple[Any, ...], Any] | None] = ContextVar("calibration_memo", default=None)
+_SKIPPED = (ModelRefusal, np.linalg.LinAlgError)
+
+
+@contextlib.contextmanager
+def calibration_memo() -> Iterator[None]:
+    """Inside the block, a calibration copy of the same configuration fitted to the same data
+    is fitted once (see the module docstring); the copies are dropped when the block ends."""
+    token = _MEMO.set({})
+    try:
+        yield
+    finally:
+        _MEMO.reset(token)
 
 
 def rolling_abs_errors(
@@ -114,11 +138,23 @@ def _forecast_at(
 ) -> np.ndarray | None:
     """Mean forecasts of a copy fitted on ``split.train``: ``steps`` of them, or as many as it
     can make; ``None`` when it refuses to fit."""
+    y_train = y.iloc[split.train]
+    X_train = None if X is None else X.iloc[split.train]
+    memo = _MEMO.get()
+    key = None if memo is None else fit_key(model, y_train, X_train)
+    kept = None if memo is None else memo.get(key)
+    if isinstance(kept, _SKIPPED):
+        log.debug("%s: calibration origin %d skipped: %s", model.name, split.cutoff, kept)
+        return None
     try:
-        fitted = model.clone().fit(y.iloc[split.train], None if X is None else X.iloc[split.train])
-    except (ModelRefusal, np.linalg.LinAlgError) as exc:
+        fitted = kept if kept is not None else model.clone().fit(y_train, X_train)
+    except _SKIPPED as exc:
+        if memo is not None:
+            memo[key] = exc
         log.debug("%s: calibration origin %d skipped: %s", model.name, split.cutoff, exc)
         return None
+    if memo is not None:
+        memo[key] = fitted
     use_x = X is not None and bool(fitted.exog_columns_)
     for k in range(steps, 0, -1):
         future = (

@@ -249,8 +249,10 @@ def _updated(res: Any, y: np.ndarray, refit_params: bool) -> Any:
     params = np.asarray(res.params, dtype=float)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        if refit_params:
-            return model.fit(start_params=params, disp=False, maxiter=2000)
+        if refit_params:  # ``model.fit(start_params=params, maxiter=2000)``, compiled objective
+            from models._ets_fast import fit_params
+
+            params = fit_params(model, maxiter=2000, start_params=params)
         return model.smooth(params)
 
 

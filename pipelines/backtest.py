@@ -77,6 +77,7 @@ from threadpoolctl import threadpool_limits
 from features.errors import InputError
 from features.periods import future_periods, season_length
 from models.base import DEFAULT_LEVELS, BaseForecaster, ModelRefusal, interval_columns, shared_fits
+from models.conformal import calibration_memo
 from models.registry import get_model
 from models.splits import Split, mase_scale, rolling_origins
 
@@ -308,9 +309,10 @@ def _run_task(task: tuple[Any, ...]) -> list[list[_Origin]]:
     """Module-level entry point of one task (picklable for joblib's and Dask's workers): one
     series and a group of models, each with its splits (one origin under ``always``, all of
     them otherwise). A group holds an ensemble with those of its members that also run on
-    their own; inside the task they share fits (:func:`models.base.shared_fits`)."""
+    their own; inside the task they share fits (:func:`models.base.shared_fits`). Conformal
+    calibrations of successive origins share their copies (:func:`models.conformal.calibration_memo`)."""
     kind, series, group, spec = task
-    with shared_fits() if len(group) > 1 else contextlib.nullcontext():
+    with shared_fits() if len(group) > 1 else contextlib.nullcontext(), calibration_memo():
         if kind == "origin":
             return [[_run_origin(series, model, splits[0], spec)] for model, splits in group]
         return [_run_sequence(series, model, splits, spec) for model, splits in group]

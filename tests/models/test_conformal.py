@@ -134,3 +134,55 @@ def test_update_recalibrates_on_the_extended_data():
     y = seasonal_series(32)
     m = Conformal("snaive").fit(y.iloc[:24]).update(y)
     pd.testing.assert_frame_equal(m.predict(4), Conformal("snaive").fit(y).predict(4))
+
+
+def test_memo_reuses_calibration_copies_and_keeps_the_scores(monkeypatch):
+    """Inside ``calibration_memo`` a copy fitted at a calibration origin serves every later
+    calibration whose data have the same history up to it; the scores are those without it."""
+    fits: list[int] = []
+    original = SeasonalNaive._fit
+
+    def counting(self, y, X):
+        fits.append(len(y))
+        return original(self, y, X)
+
+    monkeypatch.setattr(SeasonalNaive, "_fit", counting)
+    y = seasonal_series(30)
+    kw = {"horizon": 3, "origins": 5, "min_train": 5}
+    plain = [rolling_abs_errors(SeasonalNaive(), y.iloc[:n], None, **kw) for n in (28, 29, 30)]
+    assert len(fits) == 3 * 7  # 7 distinct cutoffs (origins + horizon - 1) per calibration
+    fits.clear()
+    with conformal.calibration_memo():
+        memo = [rolling_abs_errors(SeasonalNaive(), y.iloc[:n], None, **kw) for n in (28, 29, 30)]
+    assert len(fits) == 7 + 1 + 1  # then only the newest cutoff of each longer history
+    for a, b in zip(plain, memo, strict=True):
+        for sa, sb in zip(a, b, strict=True):
+            np.testing.assert_array_equal(sa, sb)
+    # a revised value (another vintage) changes the history: no copy is reused after it
+    fits.clear()
+    revised = y.copy()
+    revised.iloc[10] += 1.0
+    with conformal.calibration_memo():
+        rolling_abs_errors(SeasonalNaive(), y.iloc[:29], None, **kw)
+        got = rolling_abs_errors(SeasonalNaive(), revised.iloc[:29], None, **kw)
+    assert len(fits) == 7 + 7
+    want = rolling_abs_errors(SeasonalNaive(), revised.iloc[:29], None, **kw)
+    for sa, sb in zip(got, want, strict=True):
+        np.testing.assert_array_equal(sa, sb)
+    assert conformal._MEMO.get() is None  # dropped when the block ends
+
+
+def test_memo_remembers_refusals(monkeypatch):
+    calls: list[int] = []
+
+    def refusing(self, y, X):
+        calls.append(len(y))
+        raise ModelRefusal("no")
+
+    monkeypatch.setattr(SeasonalNaive, "_fit", refusing)
+    y = seasonal_series(24)
+    with conformal.calibration_memo():
+        for n in (22, 23):
+            scores = rolling_abs_errors(SeasonalNaive(), y.iloc[:n], None, 1, 3, 5)
+            assert [len(s) for s in scores] == [0]
+    assert len(calls) == 3 + 1  # the refused cutoffs are not fitted again

@@ -105,3 +105,32 @@ def test_estimates_are_statsmodels_fit(config):
             fc_ref = np.asarray(model.smooth(ref).forecast(8))
         np.testing.assert_allclose(fc_ours, fc_ref, rtol=1e-3)
         np.testing.assert_allclose(ours[:4], ref[:4], rtol=1e-3, atol=1e-4)  # smoothing, damping
+
+
+@pytest.mark.parametrize("config", [("add", "add", True, "add"), ("mul", None, False, "mul")])
+def test_warm_started_estimates_are_statsmodels_fit(config):
+    # ETS.update(refit_params=True): start from the estimates on the shorter history, as
+    # ``model.fit(start_params=...)`` does
+    e, t, d, s = config
+    y = austourists()
+
+    def model_of(data):
+        return ETSModel(
+            data, error=e, trend=t, damped_trend=d, seasonal=s,
+            seasonal_periods=4 if s else None, initialization_method="estimated",
+        )  # fmt: skip
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        start = model_of(y.iloc[:-4]).fit(disp=False, maxiter=2000, return_params=True)
+        model = model_of(y)
+        ref = model.fit(start_params=start, disp=False, maxiter=2000, return_params=True)
+        ours = fit_params(model, maxiter=2000, start_params=start)
+        assert model.loglike(ours) == pytest.approx(model.loglike(ref), abs=1e-4)
+        np.testing.assert_allclose(
+            np.asarray(model.smooth(ours).forecast(8)),
+            np.asarray(model.smooth(ref).forecast(8)),
+            rtol=1e-3,
+        )
+    np.testing.assert_allclose(ours[:4], ref[:4], rtol=1e-3, atol=1e-4)
+    assert not np.allclose(start, model.start_params)  # a warm start, not statsmodels' default

@@ -235,3 +235,31 @@ def test_final_fits_share_member_fits_with_the_ensemble(monkeypatch):
     assert list(both) == [("s", "theta"), ("s", "naive"), ("s", "ensemble")]
     alone = final_fits([(s, "ensemble")], horizon=4)
     pd.testing.assert_frame_equal(both[("s", "ensemble")][1], alone[("s", "ensemble")][1])
+
+
+def test_conformal_calibrations_are_shared_across_origins_with_unchanged_tables(monkeypatch):
+    """A lag reduction refits at every origin (its ``update`` is a fresh fit), so ``every:K``
+    must give the table of ``always``; inside one task the calibration copies of successive
+    origins are reused (``models.conformal.calibration_memo``), so it fits far fewer of them."""
+    from models.ridge_lags import RidgeLags
+
+    fits: list[int] = []
+    original = RidgeLags._fit
+
+    def counting(self, y, X):
+        fits.append(len(y))
+        return original(self, y, X)
+
+    monkeypatch.setattr(RidgeLags, "_fit", counting)
+    s = SeriesInput("s", seasonal_series(n=40))
+    base = {"horizon": 3, "origins": 6}
+    always = backtest([s], ["ridge_lags"], BacktestSpec(**base), n_jobs=1)
+    n_always = len(fits)
+    fits.clear()
+    seq = backtest([s], ["ridge_lags"], BacktestSpec(**base, refit="every:3"), n_jobs=1)
+    pd.testing.assert_frame_equal(seq.table, always.table)
+    assert seq.status == always.status
+    # per origin: the model and its calibration copies (8 origins + 2 more cutoffs for steps
+    # 2-3); in one sequence the later origins add the model and one new calibration copy
+    assert n_always == 6 * (1 + 10)
+    assert len(fits) == (1 + 10) + 5 * (1 + 1)
