@@ -141,7 +141,7 @@ def _forecast_at(
     y_train = y.iloc[split.train]
     X_train = None if X is None else X.iloc[split.train]
     memo = _MEMO.get()
-    key = None if memo is None else fit_key(model, y_train, X_train)
+    key = fit_key(model, y_train, X_train) if memo is not None else ()
     kept = None if memo is None else memo.get(key)
     if isinstance(kept, _SKIPPED):
         log.debug("%s: calibration origin %d skipped: %s", model.name, split.cutoff, kept)
