@@ -14,6 +14,7 @@ import logging
 import tempfile
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Literal
 
@@ -194,37 +195,48 @@ def run_quarterly(
             "chart": f"fan_{s.id}.png" if champ else None,
         }
 
-    # as of the latest data (no --quarter) the drivers keep their newer months (Brent, USD/RUB)
-    with clock("scenarios"):
-        engine, scenario_results, scenario_error = _scenarios(cfg, None if quarter is None else q)
-    reports_root = reports_dir or (PROJECT_ROOT / "reports")
-    report_dir = reports_root / str(q)
-    summary["timings"] = clock.seconds  # filled in as the stages end; final in run.json too
-    with clock("report"), atomic_folder(report_dir) as tmp:
-        if engine is not None:
-            summary["scenarios"] = scen.write_report(tmp, engine, scenario_results)
-        elif scenario_error:
-            summary["scenarios"] = {"error": scenario_error}
-        _write_report(tmp, summary, cut, data, bt.table, forecasts)
-    summary["report"] = str(report_dir / "summary.md")
-
-    vintage = max(m["vintage"] for m in summary["data"].values())
-    tags = {
-        "kind": "quarterly",
-        "quarter": str(q),
-        "data_vintage": vintage,
-        "code_version": summary["code_version"],
-        "series": ",".join(cfg.series),
-        "reconstructed_inputs": ",".join(
-            s for s, m in summary["data"].items() if m["reconstructed"]
-        )
-        or "none",
-        "scenarios": ",".join(r.name for r in scenario_results) or "none",
-    }
-    with tempfile.TemporaryDirectory() as td:
+    with tempfile.TemporaryDirectory() as td, ThreadPoolExecutor(max_workers=1) as pool:
         root = Path(td)
-        with clock("charts"):  # the child runs' fan charts, drawn in parallel
-            _child_charts(inputs, summary, forecasts, root, cfg.n_jobs)
+        # the child runs' fan charts are drawn on the worker processes while this process runs
+        # the scenarios, writes the report and opens the MLflow store (see `_child_charts`)
+        charts = pool.submit(_child_charts, inputs, summary, forecasts, root, cfg.n_jobs)
+        if _charts_in_process(cfg.n_jobs, len(forecasts)):
+            # matplotlib is not thread-safe: drawn in this process, they are drawn first
+            with clock("charts"):
+                charts.result()
+        # as of the latest data (no --quarter) the drivers keep their newer months (Brent, USD/RUB)
+        with clock("scenarios"):
+            engine, scenario_results, scenario_error = _scenarios(
+                cfg, None if quarter is None else q
+            )
+        reports_root = reports_dir or (PROJECT_ROOT / "reports")
+        report_dir = reports_root / str(q)
+        summary["timings"] = clock.seconds  # filled in as the stages end; final in run.json too
+        with clock("report"), atomic_folder(report_dir) as tmp:
+            if engine is not None:
+                summary["scenarios"] = scen.write_report(tmp, engine, scenario_results)
+            elif scenario_error:
+                summary["scenarios"] = {"error": scenario_error}
+            _write_report(tmp, summary, cut, data, bt.table, forecasts)
+        summary["report"] = str(report_dir / "summary.md")
+
+        vintage = max(m["vintage"] for m in summary["data"].values())
+        tags = {
+            "kind": "quarterly",
+            "quarter": str(q),
+            "data_vintage": vintage,
+            "code_version": summary["code_version"],
+            "series": ",".join(cfg.series),
+            "reconstructed_inputs": ",".join(
+                s for s, m in summary["data"].items() if m["reconstructed"]
+            )
+            or "none",
+            "scenarios": ",".join(r.name for r in scenario_results) or "none",
+        }
+        with clock("tracking"):  # the store's tables and the experiment, made on first use
+            tracking.configure(uri)
+        with clock("charts"):  # what is left of them
+            charts.result()
         with clock("tracking"), tracking.parent_run(uri, f"quarterly-{q}", tags) as parent_id:
             summary["run_id"] = parent_id
             tracking.log_batch(
@@ -274,7 +286,8 @@ class _Clock:
         try:
             yield
         finally:
-            self.seconds[stage] = round(time.perf_counter() - t0, 2)
+            spent = time.perf_counter() - t0
+            self.seconds[stage] = round(self.seconds.get(stage, 0.0) + spent, 2)
 
 
 def _frame(y: pd.Series) -> pd.DataFrame:
@@ -325,7 +338,8 @@ def _child_charts(
     n_jobs: int,
 ) -> None:
     """Each child run's folder under ``root`` (``<series>__<model>``) with its forecast table
-    and fan chart; the charts are drawn on ``n_jobs`` processes."""
+    and fan chart; the charts are drawn on ``n_jobs`` worker processes (:func:`_charts_in_process`
+    says when they are drawn here instead)."""
     history = {s.id: s.y for s in inputs}
     jobs = []
     for (sid, m), fc in forecasts.items():
@@ -345,7 +359,13 @@ def _child_charts(
                 reconstructed=bool(meta["reconstructed"]),
             )
         )
-    Parallel(n_jobs=1 if len(jobs) < 8 else n_jobs)(jobs)
+    Parallel(n_jobs=1 if _charts_in_process(n_jobs, len(jobs)) else n_jobs)(jobs)
+
+
+def _charts_in_process(n_jobs: int, n_charts: int) -> bool:
+    """Whether the child charts are drawn in this process: one job, or too few charts to be
+    worth the worker processes."""
+    return n_jobs == 1 or n_charts < 8
 
 
 def _child_record(
