@@ -16,7 +16,9 @@ History (details in ``models/ensemble.py``): the first study (ETS, theta, SARIMA
 found no candidate gaining on theta in monthly sMAPE on the holdouts; with DOTM added it chose
 ``mean(ets, theta, dotm, auto_arima_approx)``, which scored once on the M3 test fell short of the
 target (sMAPE 2.3% / 2.96% better than theta, quarterly / monthly); with ``ets_aicw`` (ETS with
-Akaike weights) added it chose ``mean(ets_aicw, theta, dotm)``, the default since.
+Akaike weights) added it chose ``mean(ets_aicw, theta, dotm)``, the default since. The fourth
+adds ``ces`` (complex exponential smoothing, a member of the SCUM combination of Petropoulos &
+Svetunkov 2020).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from benchmarks.run import RESULTS, _gain, ensemble_from_members, scores_of
 
 log = logging.getLogger("select_ensemble")
 
-MEMBERS = ("ets", "ets_aicw", "theta", "dotm", "sarimax", "auto_arima_approx")
+MEMBERS = ("ets", "ets_aicw", "theta", "dotm", "ces", "sarimax", "auto_arima_approx")
 #: variants of one model (ETS selected by AICc, ETS combined by Akaike weights): a candidate
 #: takes at most one of them
 _VARIANTS = ({"ets", "ets_aicw"},)
@@ -106,10 +108,17 @@ def main() -> int:
     res["chosen"] = ranked[0]
     stamp = dt.date.today().isoformat()
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"ensemble-selection-{stamp}.json").write_text(json.dumps(res, indent=2))
+    # an earlier study of the same day keeps its files: this one is "<date>-2", "-3", ...
+    base, k = f"ensemble-selection-{stamp}", 1
+    while (RESULTS / f"{base}.json").exists():
+        k += 1
+        base = f"ensemble-selection-{stamp}-{k}"
+    res["members"] = list(MEMBERS)
+    (RESULTS / f"{base}.json").write_text(json.dumps(res, indent=2))
     lines = [
         f"# Default ensemble chosen on M3 training data (validation holdout), {stamp}",
         "",
+        f"Members: {', '.join(MEMBERS)}. "
         f"1 in {stride} M3 series; test periods removed; last h of the training data held out. "
         "Gains over theta in % (sMAPE q, MASE q, sMAPE m, MASE m); chosen: the largest smallest gain.",
         "",
@@ -120,7 +129,7 @@ def main() -> int:
         g = gains[n]
         lines.append(f"| {n} | " + " | ".join(f"{x:.1f}" for x in g) + f" | {min(g):.1f} |")
     lines += ["", f"Chosen: `{res['chosen']}`.", ""]
-    (RESULTS / f"ensemble-selection-{stamp}.md").write_text("\n".join(lines))
+    (RESULTS / f"{base}.md").write_text("\n".join(lines))
     sys.stdout.write("\n".join(lines))
     return 0
 

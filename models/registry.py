@@ -19,6 +19,7 @@ from models.ardl import ARDL
 from models.auto_arima import AutoARIMA, AutoARIMAApprox
 from models.base import BaseForecaster
 from models.baselines import Drift, Mean, Naive
+from models.ces import CES
 from models.dotm import DOTM
 from models.ensemble import Ensemble
 from models.ets import ETS, ETSAkaike
@@ -41,6 +42,7 @@ _MODELS: list[type[BaseForecaster]] = [
     ETSAkaike,
     Theta,
     DOTM,
+    CES,
     SARIMAX,
     AutoARIMA,
     AutoARIMAApprox,
