@@ -16,7 +16,8 @@ import sys
 import threading
 from pathlib import Path
 
-#: the run's settings when ``--config`` is not given (``pipelines.quarterly.DEFAULT_CONFIG``)
+#: the run's settings when ``--config`` is not given (also :mod:`pipelines.quarterly`'s default;
+#: defined here, where reading it costs no heavy import)
 DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "conf" / "quarterly.yml"
 
 

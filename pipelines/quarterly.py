@@ -33,13 +33,12 @@ from pipelines import scenarios as scen
 from pipelines import tracking
 from pipelines.backtest import BacktestSpec, SeriesInput, backtest, parse_refit
 from pipelines.forecast import final_fits, forecast_records
+from pipelines.launch import DEFAULT_CONFIG  # the run's settings by default (conf/quarterly.yml)
 from pipelines.metrics import champion, score_all, summary_row
 from pipelines.plots import error_by_horizon, fan_chart
 from pipelines.report import atomic_folder, write_summary
 
 log = logging.getLogger(__name__)
-
-DEFAULT_CONFIG = PROJECT_ROOT / "conf" / "quarterly.yml"
 
 
 class _Strict(BaseModel):
