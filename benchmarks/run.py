@@ -654,7 +654,7 @@ def bench_quarterly() -> dict[str, Any]:
 
 
 def _quarterly_once(cfg: Path, uri: str, reports: Path) -> dict[str, Any]:
-    cmd = [sys.executable, "-m", "pipelines.launch", "run", "--config", str(cfg)]  # = sanctioncast
+    cmd = [sys.executable, "-m", "pipelines.cli", "run", "--config", str(cfg)]  # = sanctioncast
     cmd += ["--tracking-uri", uri, "--reports-dir", str(reports), "--json"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     t0 = time.perf_counter()

@@ -57,6 +57,16 @@ Parallelism
     ``distributed.Client``). Each task limits BLAS to one thread (many small matrices: threads
     only contend). The table and statuses do not depend on the backend or the number of
     workers: results are put together in task order and every model is deterministic.
+
+The published forecast (``final_horizon``)
+    Given a horizon, each task also fits its models to the whole series and forecasts that far
+    ahead (:func:`pipelines.forecast.fit_forecast`), after its origins and in the same task: the
+    ensemble takes its members' full-history fits as it takes their backtest fits, and a
+    conformally calibrated model reuses the calibration fits of the last origins (their
+    calibration origins are mostly the same). :attr:`BacktestResult.final` holds
+    ``(hyperparameters, forecast)`` per (series, model), or the reason it failed; a model that
+    failed in the backtest gets no forecast. Under ``always`` the full-history fits are tasks
+    of their own.
 """
 
 from __future__ import annotations
@@ -66,6 +76,7 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -80,6 +91,7 @@ from models.base import DEFAULT_LEVELS, BaseForecaster, ModelRefusal, interval_c
 from models.conformal import calibration_memo
 from models.registry import get_model
 from models.splits import Split, mase_scale, rolling_origins
+from pipelines.forecast import fit_forecast
 
 log = logging.getLogger(__name__)
 
@@ -165,13 +177,19 @@ class SeriesInput:
     vintages: Mapping[dt.date, pd.Series] | None = None
 
 
+#: a model's published forecast: its fitted hyperparameters and forecast frame, or why it failed
+Final = tuple[dict[str, Any], pd.DataFrame] | str
+
+
 @dataclass
 class BacktestResult:
-    """The long table, a status per (series, model) and the wall seconds each took."""
+    """The long table, a status per (series, model) and the wall seconds each took; with a
+    ``final_horizon``, the forecast from the whole series per (series, model) that passed."""
 
     table: pd.DataFrame
     status: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     seconds: dict[tuple[str, str], float] = field(default_factory=dict)
+    final: dict[tuple[str, str], Final] = field(default_factory=dict)
 
     def ok(self, series: str, model: str) -> bool:
         return self.status.get((series, model), {}).get("status") == "ok"
@@ -305,17 +323,42 @@ def _run_sequence(
     return out
 
 
-def _run_task(task: tuple[Any, ...]) -> list[list[_Origin]]:
+def _final(series: SeriesInput, model: BaseForecaster, horizon: int, spec: BacktestSpec) -> Final:
+    """The model fitted to the whole series and its forecast ``horizon`` periods ahead."""
+    try:
+        fitted, fc = fit_forecast(series, model, horizon, spec.level)
+    except _MODEL_ERRORS as exc:
+        return f"forecast: {type(exc).__name__}: {exc}"
+    return fitted.get_params(), fc
+
+
+def _run_task(task: tuple[Any, ...]) -> list[tuple[list[_Origin], Final | None]]:
     """Module-level entry point of one task (picklable for joblib's and Dask's workers): one
     series and a group of models, each with its splits (one origin under ``always``, all of
-    them otherwise). A group holds an ensemble with those of its members that also run on
-    their own; inside the task they share fits (:func:`models.base.shared_fits`). Conformal
-    calibrations of successive origins share their copies (:func:`models.conformal.calibration_memo`)."""
-    kind, series, group, spec = task
+    them otherwise, none for a ``final`` task), then, given a ``final_horizon``, each model's
+    forecast from the whole series (not for a model that failed at an origin). A group holds an
+    ensemble with those of its members that also run on their own; inside the task they share
+    fits (:func:`models.base.shared_fits`). Conformal calibrations of successive origins, and
+    of the final fit, share their copies (:func:`models.conformal.calibration_memo`)."""
+    kind, series, group, spec, final_horizon = task
     with shared_fits() if len(group) > 1 else contextlib.nullcontext(), calibration_memo():
         if kind == "origin":
-            return [[_run_origin(series, model, splits[0], spec)] for model, splits in group]
-        return [_run_sequence(series, model, splits, spec) for model, splits in group]
+            runs = [[_run_origin(series, model, splits[0], spec)] for model, splits in group]
+        elif kind == "sequence":
+            runs = [_run_sequence(series, model, splits, spec) for model, splits in group]
+        else:  # "final": the full-history fits only
+            runs = [[] for _ in group]
+        if final_horizon is None:
+            return [(origins, None) for origins in runs]
+        return [
+            (
+                origins,
+                None
+                if any(o.error is not None for o in origins)
+                else _final(series, model, final_horizon, spec),
+            )
+            for (model, _), origins in zip(group, runs, strict=True)
+        ]
 
 
 def share_groups(instances: Sequence[BaseForecaster]) -> list[list[int]]:
@@ -358,9 +401,17 @@ def backtest_one(
     return res.table, res.status[(series.id, model.name)]
 
 
-def _map(tasks: list[tuple[Any, ...]], backend: str, n_jobs: int, scheduler: Any) -> list[Any]:
+def _map(
+    tasks: list[tuple[Any, ...]],
+    backend: str,
+    n_jobs: int,
+    scheduler: Any,
+    workers: Executor | None = None,
+) -> list[Any]:
     if backend == "dask":
         return _map_dask(tasks, scheduler)
+    if workers is not None:
+        return list(workers.map(_run_task, tasks))
     if n_jobs == 1 or len(tasks) <= 1:
         return [_run_task(t) for t in tasks]
     return list(Parallel(n_jobs=n_jobs)(delayed(_run_task)(t) for t in tasks))
@@ -396,8 +447,13 @@ def backtest(
     n_jobs: int = 1,
     backend: str = "joblib",
     scheduler: Any = None,
+    final_horizon: int | None = None,
+    workers: Executor | None = None,
 ) -> BacktestResult:
-    """Backtest every model on every series (see the module docstring for the policies).
+    """Backtest every model on every series (see the module docstring for the policies);
+    with ``final_horizon``, also each model's forecast from the whole series that far ahead.
+    ``workers``: worker processes already started (a ``concurrent.futures`` executor) to run
+    the joblib backend's tasks on, instead of ``n_jobs`` new ones.
 
     Results do not depend on ``n_jobs`` or ``backend``: the table is sorted by series, model
     order, cutoff, h, exactly as a serial run would produce it.
@@ -434,10 +490,17 @@ def backtest(
                 for c in cutoffs:
                     at = [(k, [sp for sp in pairs[k][2] if sp.cutoff == c]) for k in members]
                     at = [(k, sp) for k, sp in at if sp]
-                    tasks.append(("origin", s, [(pairs[k][1], sp) for k, sp in at], spec))
+                    tasks.append(("origin", s, [(pairs[k][1], sp) for k, sp in at], spec, None))
                     owner.append([k for k, _ in at])
+                if final_horizon is not None:
+                    group_models: list[tuple[BaseForecaster, list[Split]]] = [
+                        (pairs[k][1], []) for k in members
+                    ]
+                    tasks.append(("final", s, group_models, spec, final_horizon))
+                    owner.append(members)
             else:
-                tasks.append(("sequence", s, [(pairs[k][1], pairs[k][2]) for k in members], spec))
+                group_splits = [(pairs[k][1], pairs[k][2]) for k in members]
+                tasks.append(("sequence", s, group_splits, spec, final_horizon))
                 owner.append(members)
     # heavier models first (complexity tag), so the last tasks to finish are short ones;
     # results are put back in task order, so the order of execution changes nothing else
@@ -445,17 +508,21 @@ def backtest(
         range(len(tasks)),
         key=lambda i: -max(int(m.get_tag("complexity")) for m, _ in tasks[i][2]),
     )
-    done = _map([tasks[i] for i in order], backend, n_jobs, scheduler)
+    done = _map([tasks[i] for i in order], backend, n_jobs, scheduler, workers)
     results: list[Any] = [None] * len(tasks)
     for i, r in zip(order, done, strict=True):
         results[i] = r
     per_pair: list[list[_Origin]] = [[] for _ in pairs]
+    final_of: list[Final | None] = [None for _ in pairs]
     for ks, r in zip(owner, results, strict=True):
-        for k, origins in zip(ks, r, strict=True):
+        for k, (origins, fin) in zip(ks, r, strict=True):
             per_pair[k].extend(origins)
+            if fin is not None:
+                final_of[k] = fin
     frames: dict[tuple[str, str], pd.DataFrame] = {}
     seconds: dict[tuple[str, str], float] = {}
-    for (s, m, splits), origins in zip(pairs, per_pair, strict=True):
+    final: dict[tuple[str, str], Final] = {}
+    for (s, m, splits), origins, fin in zip(pairs, per_pair, final_of, strict=True):
         key = (s.id, m.name)
         seconds[key] = float(sum(o.seconds for o in origins))
         error = next((o.error for o in origins if o.error is not None), None)
@@ -469,6 +536,8 @@ def backtest(
                 str(s.y.index[sp.cutoff]): o.vintage for sp, o in zip(splits, origins, strict=True)
             }
         status[key] = st
+        if fin is not None:
+            final[key] = fin
         frames[key] = pd.concat(
             [o.frame for o in origins if o.frame is not None], ignore_index=True
         )
@@ -476,7 +545,10 @@ def backtest(
     status = {k: status[k] for k in ordered if k in status}
     parts = [frames[k] for k in ordered if k in frames]
     table = pd.concat(parts, ignore_index=True) if parts else _empty(spec)
-    return BacktestResult(table=table[table_columns(spec.level)], status=status, seconds=seconds)
+    final = {k: final[k] for k in ordered if k in final}
+    return BacktestResult(
+        table=table[table_columns(spec.level)], status=status, seconds=seconds, final=final
+    )
 
 
 def _empty(spec: BacktestSpec) -> pd.DataFrame:

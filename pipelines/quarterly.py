@@ -1,25 +1,31 @@
 """The quarterly run: load the catalogued series, backtest every model, pick champions, forecast,
 write the report and track it all in MLflow.
 
-Computation happens first and touches nothing outside memory; the report folder is then written
-atomically, and only then is MLflow written (parent run + one child per series and model).
+Computation happens first and touches nothing outside memory (with worker processes, MLflow's
+store is opened, or created on the first run, meanwhile); the report folder is then written
+atomically, and only then are runs written to MLflow (parent run + one child per series and
+model, and per scenario).
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import json
 import logging
+import multiprocessing
+import os
+import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
-from joblib import Parallel, delayed
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from features.catalog import PROJECT_ROOT, SeriesData, load
@@ -31,14 +37,16 @@ from models.base import ModelRefusal
 from models.registry import REGISTRY, get_model, resolve_models
 from pipelines import scenarios as scen
 from pipelines import tracking
-from pipelines.backtest import BacktestSpec, SeriesInput, backtest, parse_refit
-from pipelines.forecast import final_fits, forecast_records
-from pipelines.launch import DEFAULT_CONFIG  # the run's settings by default (conf/quarterly.yml)
+from pipelines.backtest import BacktestResult, BacktestSpec, SeriesInput, backtest, parse_refit
+from pipelines.forecast import forecast_records
 from pipelines.metrics import champion, score_all, summary_row
 from pipelines.plots import error_by_horizon, fan_chart
 from pipelines.report import atomic_folder, write_summary
 
 log = logging.getLogger(__name__)
+
+#: the run's settings by default
+DEFAULT_CONFIG = PROJECT_ROOT / "conf" / "quarterly.yml"
 
 
 class _Strict(BaseModel):
@@ -131,7 +139,13 @@ def run_quarterly(
     config_path: Path | None = None,
     reports_dir: Path | None = None,
 ) -> dict[str, Any]:
-    """Run the quarterly forecast; returns the summary that ``run --json`` prints."""
+    """Run the quarterly forecast; returns the summary that ``run --json`` prints.
+
+    With worker processes (``n_jobs`` other than 1) the backtest and the final fits run on
+    them while this process does what does not depend on them: the scenarios, their part of
+    the report, importing MLflow and opening (on the first run, creating) its store. The
+    stages' seconds (``timings``) then overlap: they do not add up to the wall time.
+    """
     cfg = load_config(config_path)
     uri = tracking.resolve_tracking_uri(tracking_uri)
     models = resolve_models(None if cfg.models == "all" else ",".join(cfg.models))
@@ -139,81 +153,60 @@ def run_quarterly(
     q, cut = _as_of(data, quarter)
     spec = cfg.spec()
     inputs = [SeriesInput(sid, y) for sid, y in cut.items()]
-
     clock = _Clock()
-    with clock("backtest"):
-        bt = backtest(inputs, models, spec, n_jobs=cfg.n_jobs)
-    scores = score_all(bt.table)
-    complexity = {m: int(REGISTRY[m].get_tag("complexity")) for m in models}
 
-    summary: dict[str, Any] = {
-        "quarter": str(q),
-        "code_version": tracking.code_version(),
-        "tracking_uri": uri,
-        "backtest": {
-            "horizon": spec.horizon,
-            "origins": spec.origins,
-            "window": spec.window,
-            "refit": spec.refit,
-        },
-        "horizon": cfg.horizon,
-        "data": {},
-        "series": {},
-    }
-    forecasts: dict[tuple[str, str], pd.DataFrame] = {}
-    fitted_params: dict[tuple[str, str], dict[str, Any]] = {}
-    with clock("final_fits"):
-        final = final_fits(
-            [(s, m) for s in inputs for m in models if bt.ok(s.id, m)], cfg.horizon, cfg.n_jobs
-        )
-    for s in inputs:
-        meta = data[s.id].metadata()
-        meta.update(end=str(s.y.index[-1]), n_obs=len(s.y))
-        summary["data"][s.id] = meta
-        per_model = {}
-        for m in models:
-            st = dict(bt.status[(s.id, m)])
-            if st["status"] == "ok":
-                got = final[(s.id, m)]
-                if isinstance(got, tuple):
-                    fitted_params[(s.id, m)], forecasts[(s.id, m)] = got
-                else:
-                    st = {
-                        "status": "failed",
-                        "error": got,
-                        "n_origins": st["n_origins"],
-                    }
-                    bt.status[(s.id, m)] = st
-            per_model[m] = summary_row(scores.get((s.id, m), {}), st)
-        ok_scores = {m: scores[(s.id, m)] for m in models if (s.id, m) in scores and bt.ok(s.id, m)}
-        champ = champion(ok_scores, complexity)
-        summary["series"][s.id] = {
-            "champion": champ,
-            "models": per_model,
-            "forecast": forecast_records(forecasts[(s.id, champ)]) if champ else [],
-            "chart": f"fan_{s.id}.png" if champ else None,
-        }
+    with (
+        _worker_processes(cfg.n_jobs) as workers,
+        tempfile.TemporaryDirectory() as td,
+        ThreadPoolExecutor(max_workers=1) as pool,
+    ):
 
-    with tempfile.TemporaryDirectory() as td, ThreadPoolExecutor(max_workers=1) as pool:
+        def fits() -> BacktestResult:
+            with clock("backtest"):  # with the final fits, in the same tasks
+                return backtest(
+                    inputs, models, spec, cfg.n_jobs, final_horizon=cfg.horizon, workers=workers
+                )
+
         root = Path(td)
-        # the child runs' fan charts are drawn on the worker processes while this process runs
-        # the scenarios, writes the report and opens the MLflow store (see `_child_charts`)
-        charts = pool.submit(_child_charts, inputs, summary, forecasts, root, cfg.n_jobs)
-        if _charts_in_process(cfg.n_jobs, len(forecasts)):
-            # matplotlib is not thread-safe: drawn in this process, they are drawn first
-            with clock("charts"):
-                charts.result()
+        staged = root / "report"  # the scenarios' part of the report, moved in with the rest
+        staged.mkdir()
+        # in a thread only to wait for the workers: with n_jobs 1 the fits run here, first
+        running = pool.submit(fits) if cfg.n_jobs != 1 else None
+        bt = fits() if running is None else None
+        scenario_report: dict[str, Any] = {}
         # as of the latest data (no --quarter) the drivers keep their newer months (Brent, USD/RUB)
         with clock("scenarios"):
             engine, scenario_results, scenario_error = _scenarios(
                 cfg, None if quarter is None else q
             )
+        with clock("report"):
+            if engine is not None:
+                scenario_report = scen.write_report(staged, engine, scenario_results)
+        with clock("tracking"):  # MLflow's import, the store's tables and the experiment
+            tracking.configure(uri)
+        if running is not None:
+            bt = running.result()
+        assert bt is not None
+        scores = score_all(bt.table)
+        summary = _summary(q, uri, cfg, spec, data, inputs, models, bt, scores)
+        summary["timings"] = clock.seconds  # filled in as the stages end; final in run.json too
+        forecasts = {
+            k: got[1] for k, got in bt.final.items() if isinstance(got, tuple) and bt.ok(*k)
+        }
+        fitted_params = {
+            k: got[0] for k, got in bt.final.items() if isinstance(got, tuple) and bt.ok(*k)
+        }
+        # the child runs' fan charts are drawn on the worker processes while this process
+        # writes the report and logs the child runs whose charts are there (`_child_charts`)
+        with clock("charts"):  # only when drawn in this process (or a wait for a chart)
+            charts = _child_charts(inputs, summary, forecasts, root, workers)
         reports_root = reports_dir or (PROJECT_ROOT / "reports")
         report_dir = reports_root / str(q)
-        summary["timings"] = clock.seconds  # filled in as the stages end; final in run.json too
         with clock("report"), atomic_folder(report_dir) as tmp:
             if engine is not None:
-                summary["scenarios"] = scen.write_report(tmp, engine, scenario_results)
+                for f in staged.iterdir():
+                    f.rename(tmp / f.name)
+                summary["scenarios"] = scenario_report
             elif scenario_error:
                 summary["scenarios"] = {"error": scenario_error}
             _write_report(tmp, summary, cut, data, bt.table, forecasts)
@@ -232,10 +225,6 @@ def run_quarterly(
             or "none",
             "scenarios": ",".join(r.name for r in scenario_results) or "none",
         }
-        with clock("tracking"):  # the store's tables and the experiment, made on first use
-            tracking.configure(uri)
-        with clock("charts"):  # what is left of them
-            charts.result()
         with clock("tracking"), tracking.parent_run(uri, f"quarterly-{q}", tags) as parent_id:
             summary["run_id"] = parent_id
             tracking.log_batch(
@@ -248,6 +237,9 @@ def run_quarterly(
             for s in inputs:
                 meta = summary["data"][s.id]
                 for m in models:
+                    if (s.id, m) in charts:
+                        with clock("charts"):
+                            charts[(s.id, m)].result()
                     rec = _child_record(s, m, meta, bt, scores, fitted_params, spec, root)
                     tracking.log_child(rec)
             for r in scenario_results:
@@ -255,6 +247,59 @@ def run_quarterly(
                 chart = scen.fan_chart_path(report_dir, r.name)
                 tracking.log_child(scen.child_record(r, engine, root, chart))
             tracking.log_artifacts(report_dir, "report")
+    return summary
+
+
+def _summary(
+    q: pd.Period,
+    uri: str,
+    cfg: RunConfig,
+    spec: BacktestSpec,
+    data: dict[str, SeriesData],
+    inputs: list[SeriesInput],
+    models: list[str],
+    bt: BacktestResult,
+    scores: dict[tuple[str, str], dict[str, float]],
+) -> dict[str, Any]:
+    """The run's summary (what ``run --json`` prints): scores per series and model, the
+    champions and their forecasts. A model whose final fit failed is marked failed (``bt``'s
+    status is updated)."""
+    complexity = {m: int(REGISTRY[m].get_tag("complexity")) for m in models}
+    summary: dict[str, Any] = {
+        "quarter": str(q),
+        "code_version": tracking.code_version(),
+        "tracking_uri": uri,
+        "backtest": {
+            "horizon": spec.horizon,
+            "origins": spec.origins,
+            "window": spec.window,
+            "refit": spec.refit,
+        },
+        "horizon": cfg.horizon,
+        "data": {},
+        "series": {},
+    }
+    for s in inputs:
+        meta = data[s.id].metadata()
+        meta.update(end=str(s.y.index[-1]), n_obs=len(s.y))
+        summary["data"][s.id] = meta
+        per_model = {}
+        for m in models:
+            st = dict(bt.status[(s.id, m)])
+            got = bt.final.get((s.id, m))
+            if st["status"] == "ok" and isinstance(got, str):
+                st = {"status": "failed", "error": got, "n_origins": st["n_origins"]}
+                bt.status[(s.id, m)] = st
+            per_model[m] = summary_row(scores.get((s.id, m), {}), st)
+        ok_scores = {m: scores[(s.id, m)] for m in models if (s.id, m) in scores and bt.ok(s.id, m)}
+        champ = champion(ok_scores, complexity)
+        fc = bt.final[(s.id, champ)] if champ else None
+        summary["series"][s.id] = {
+            "champion": champ,
+            "models": per_model,
+            "forecast": forecast_records(fc[1]) if isinstance(fc, tuple) else [],
+            "chart": f"fan_{s.id}.png" if champ else None,
+        }
     return summary
 
 
@@ -274,19 +319,32 @@ def _scenarios(
 
 
 class _Clock:
-    """Wall seconds per stage of the run (``summary["timings"]``)."""
+    """Wall seconds per stage of the run (``summary["timings"]``). A stage entered inside
+    another (a wait for a chart while logging) pauses the outer one; stages in different
+    threads (the backtest while the scenarios run) overlap."""
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
+        self._open = threading.local()  # this thread's open stages: [stage, started]
+
+    def _add(self, stage: str, spent: float) -> None:
+        self.seconds[stage] = round(self.seconds.get(stage, 0.0) + spent, 2)
 
     @contextlib.contextmanager
     def __call__(self, stage: str) -> Iterator[None]:
-        t0 = time.perf_counter()
+        stack: list[list[Any]] = self._open.__dict__.setdefault("stack", [])
+        now = time.perf_counter()
+        if stack:  # the outer stage pauses
+            self._add(stack[-1][0], now - stack[-1][1])
+        stack.append([stage, now])
         try:
             yield
         finally:
-            spent = time.perf_counter() - t0
-            self.seconds[stage] = round(self.seconds.get(stage, 0.0) + spent, 2)
+            _, started = stack.pop()
+            now = time.perf_counter()
+            self._add(stage, now - started)
+            if stack:
+                stack[-1][1] = now
 
 
 def _frame(y: pd.Series) -> pd.DataFrame:
@@ -334,13 +392,14 @@ def _child_charts(
     summary: dict[str, Any],
     forecasts: dict[tuple[str, str], pd.DataFrame],
     root: Path,
-    n_jobs: int,
-) -> None:
+    workers: Executor | None,
+) -> dict[tuple[str, str], Future[Path]]:
     """Each child run's folder under ``root`` (``<series>__<model>``) with its forecast table
-    and fan chart; the charts are drawn on ``n_jobs`` worker processes (:func:`_charts_in_process`
-    says when they are drawn here instead)."""
+    and fan chart. The charts are drawn on the worker processes; each one's future is done when
+    its chart is there, so that its child run can be logged while the others are drawn. When
+    :func:`_charts_in_process` they are drawn here, before this returns."""
     history = {s.id: s.y for s in inputs}
-    jobs = []
+    charts: dict[tuple[str, str], functools.partial[Path]] = {}
     for (sid, m), fc in forecasts.items():
         meta = summary["data"][sid]
         folder = root / f"{sid}__{m}"
@@ -348,23 +407,45 @@ def _child_charts(
         fc.reset_index().assign(period=lambda d: d["period"].astype(str)).to_csv(
             folder / "forecast.csv", index=False
         )
-        jobs.append(
-            delayed(fan_chart)(
-                history[sid],
-                fc,
-                folder / "fan_chart.png",
-                title=f"{meta['title']}\n{m} forecast",
-                subtitle=f"Source: {meta['source']}; vintage {meta['vintage']}",
-                reconstructed=bool(meta["reconstructed"]),
-            )
+        charts[(sid, m)] = functools.partial(
+            fan_chart,
+            history[sid],
+            fc,
+            folder / "fan_chart.png",
+            title=f"{meta['title']}\n{m} forecast",
+            subtitle=f"Source: {meta['source']}; vintage {meta['vintage']}",
+            reconstructed=bool(meta["reconstructed"]),
         )
-    Parallel(n_jobs=1 if _charts_in_process(n_jobs, len(jobs)) else n_jobs)(jobs)
+    if workers is not None and not _charts_in_process(len(charts)):
+        return {k: workers.submit(draw) for k, draw in charts.items()}
+    done: dict[tuple[str, str], Future[Path]] = {}
+    for k, draw in charts.items():
+        done[k] = Future()
+        done[k].set_result(draw())
+    return done
 
 
-def _charts_in_process(n_jobs: int, n_charts: int) -> bool:
-    """Whether the child charts are drawn in this process: one job, or too few charts to be
-    worth the worker processes."""
-    return n_jobs == 1 or n_charts < 8
+@contextlib.contextmanager
+def _worker_processes(n_jobs: int) -> Iterator[Executor | None]:
+    """The run's worker processes (``None`` for ``n_jobs: 1``), started when the block opens
+    and kept until it ends: the backtest's tasks and then the child charts run on them. On
+    Linux they are forked from this process before any other thread starts, so they begin with
+    every module imported (the models are not imported a second time); elsewhere they start
+    with the platform's default method."""
+    if n_jobs == 1:
+        yield None
+        return
+    method = "fork" if sys.platform == "linux" else None
+    n = n_jobs if n_jobs > 0 else max(1, (os.cpu_count() or 1) + 1 + n_jobs)  # joblib's -k
+    with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context(method)) as workers:
+        workers.submit(int).result()  # the processes start now, from this thread
+        yield workers
+
+
+def _charts_in_process(n_charts: int) -> bool:
+    """Whether the child charts are drawn in this process even with worker processes: too few
+    to be worth sending."""
+    return n_charts < 8
 
 
 def _child_record(

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from features.errors import InputError
-from models.base import BaseForecaster
+from models.base import BaseForecaster, ModelRefusal
 from models.sarimax import SARIMAX
 from pipelines.backtest import (
     BacktestSpec,
@@ -48,6 +48,25 @@ class Recorder(BaseForecaster):
             out[f"lo_{int(lv)}"] = mean - lv / 10
             out[f"hi_{int(lv)}"] = mean + lv / 10
         return out
+
+
+class Refuser(Recorder):
+    """Refuses the window of ``at`` observations, when fitted or updated."""
+
+    name = "refuser"
+
+    def __init__(self, at: int = 35) -> None:
+        self.at = at
+
+    def _fit(self, y: pd.Series, X: pd.DataFrame | None) -> None:
+        if len(y) == self.at:
+            raise ModelRefusal(f"{len(y)} observations")
+        super()._fit(y, X)
+
+    def _update(self, y: pd.Series, X: pd.DataFrame | None, refit_params: bool) -> None:
+        if len(y) == self.at:
+            raise ModelRefusal(f"{len(y)} observations")
+        super()._update(y, X, refit_params)
 
 
 def _calls(spec: BacktestSpec, n: int = 20) -> list[tuple[str, str, int]]:
@@ -219,7 +238,6 @@ def test_an_ensemble_shares_the_fits_of_members_that_also_run(refit, fits):
 
 def test_final_fits_share_member_fits_with_the_ensemble(monkeypatch):
     from models.theta import Theta
-    from pipelines.forecast import final_fits
 
     calls: list[int] = []
     original = Theta._fit
@@ -230,11 +248,55 @@ def test_final_fits_share_member_fits_with_the_ensemble(monkeypatch):
 
     monkeypatch.setattr(Theta, "_fit", counting)
     s = SeriesInput("s", seasonal_series(n=32))
-    both = final_fits([(s, "theta"), (s, "naive"), (s, "ensemble")], horizon=4)
-    assert calls == [32]  # theta fitted once, for itself and as the ensemble's member
-    assert list(both) == [("s", "theta"), ("s", "naive"), ("s", "ensemble")]
-    alone = final_fits([(s, "ensemble")], horizon=4)
-    pd.testing.assert_frame_equal(both[("s", "ensemble")][1], alone[("s", "ensemble")][1])
+    spec = BacktestSpec(horizon=4, origins=2)
+    both = backtest([s], ["theta", "naive", "ensemble"], spec, final_horizon=4)
+    # theta fitted once per window, for itself and as the ensemble's member: two origins and
+    # the whole series
+    assert calls == [27, 28, 32]
+    assert list(both.final) == [("s", "theta"), ("s", "naive"), ("s", "ensemble")]
+    alone = backtest([s], ["ensemble"], spec, final_horizon=4)
+    pd.testing.assert_frame_equal(
+        both.final[("s", "ensemble")][1], alone.final[("s", "ensemble")][1]
+    )
+
+
+@pytest.mark.parametrize("refit", ["always", "every:2"])
+def test_final_fits_are_fits_to_the_whole_series(refit):
+    """The published forecast computed in the backtest's tasks is ``fit_forecast``'s, whatever
+    the policy and the number of workers; a model that failed at an origin gets none."""
+    from pipelines.forecast import fit_forecast
+
+    s = SeriesInput("s", seasonal_series(n=40))
+    models = ["theta", "ets", "ridge_lags", Refuser()]
+    spec = BacktestSpec(horizon=4, origins=3, refit=refit)
+    serial = backtest([s], models, spec, final_horizon=6)
+    parallel = backtest([s], models, spec, n_jobs=2, final_horizon=6)
+    assert list(serial.final) == [("s", "theta"), ("s", "ets"), ("s", "ridge_lags")]
+    assert serial.status[("s", "refuser")]["status"] == "failed"
+    for name in ("theta", "ets", "ridge_lags"):
+        fitted, expected = fit_forecast(s, name, 6)
+        params, fc = serial.final[("s", name)]
+        assert params == fitted.get_params()
+        pd.testing.assert_frame_equal(fc, expected)
+        pd.testing.assert_frame_equal(parallel.final[("s", name)][1], expected)
+    assert backtest([s], ["theta"], spec).final == {}  # no horizon, no final fits
+
+
+def test_a_refused_final_fit_is_reported(monkeypatch):
+    from models.theta import Theta
+
+    original = Theta._fit
+
+    def refuse_the_whole_series(self, y, X):
+        if len(y) == 40:
+            raise ModelRefusal("too long")
+        return original(self, y, X)
+
+    monkeypatch.setattr(Theta, "_fit", refuse_the_whole_series)
+    s = SeriesInput("s", seasonal_series(n=40))
+    res = backtest([s], ["theta"], BacktestSpec(horizon=4, origins=2), final_horizon=4)
+    assert res.ok("s", "theta")
+    assert res.final[("s", "theta")] == "forecast: ModelRefusal: too long"
 
 
 def test_conformal_calibrations_are_shared_across_origins_with_unchanged_tables(monkeypatch):
@@ -263,3 +325,11 @@ def test_conformal_calibrations_are_shared_across_origins_with_unchanged_tables(
     # 2-3); in one sequence the later origins add the model and one new calibration copy
     assert n_always == 6 * (1 + 10)
     assert len(fits) == (1 + 10) + 5 * (1 + 1)
+    # the whole-series fit in the same task reuses the copies of the last origins: 3 periods
+    # later than the last origin, it adds itself and 3 calibration copies, not 1 + 10
+    fits.clear()
+    fin = backtest(
+        [s], ["ridge_lags"], BacktestSpec(**base, refit="every:3"), n_jobs=1, final_horizon=3
+    )
+    pd.testing.assert_frame_equal(fin.table, seq.table)
+    assert len(fits) == (1 + 10) + 5 * (1 + 1) + (1 + 3)

@@ -236,3 +236,12 @@ def test_data_list_marks_unfetched_series(capsys):
     mirror = rows["mirror_8542_china"]
     assert mirror["available"] is False and "data fetch comtrade" in mirror["note"]
     assert rows["c26_output"]["available"] is True
+
+
+def test_console_script_bad_quarter_is_one_line_exit_2():
+    exe = Path(sys.executable).with_name("sanctioncast")
+    r = subprocess.run(
+        [str(exe), "run", "--quarter", "1999Q9"], capture_output=True, text=True, timeout=120
+    )
+    assert r.returncode == 2
+    assert r.stderr == "error: --quarter '1999Q9' is not a quarter like 2025Q4\n"

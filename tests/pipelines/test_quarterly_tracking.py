@@ -156,3 +156,66 @@ def test_the_shipped_run_settings_are_valid():
     spec = cfg.spec()
     assert spec.refit_every == 4 and spec.refit_params
     assert spec.as_params()["backtest_refit"] == "every:4"
+
+
+def test_with_workers_the_run_overlaps_and_gives_the_same_results(tmp_path):
+    """With ``n_jobs: 2`` the backtest and the final fits run on worker processes while this
+    process runs the scenarios, draws their charts and opens the store; nothing changes."""
+
+    def config(n_jobs: int) -> Path:
+        p = tmp_path / f"run{n_jobs}.yml"
+        p.write_text(
+            "series: [c26_output]\nmodels: [snaive, theta, ensemble]\nhorizon: 4\n"
+            f"backtest: {{horizon: 2, origins: 3}}\nn_jobs: {n_jobs}\n"
+            "scenarios: [baseline, loophole_squeeze]\nscenario_draws: 200\n",
+            encoding="utf-8",
+        )
+        return p
+
+    uri = f"sqlite:///{tmp_path}/two/mlflow.db"
+    one = run_quarterly(None, f"sqlite:///{tmp_path}/one/mlflow.db", config(1), tmp_path / "r1")
+    two = run_quarterly(None, uri, config(2), tmp_path / "r2")
+    for key in ("series", "data", "scenarios"):
+        assert two[key] == one[key]
+    assert {"backtest", "scenarios", "report", "tracking"} <= set(two["timings"])
+    report = tmp_path / "r2" / "2025Q4"
+    assert {"scenario_baseline.png", "scenarios.csv", "fan_c26_output.png"} <= {
+        p.name for p in report.iterdir()
+    }
+    runs = tracking.read_runs(uri)
+    assert set(runs["status"]) == {"FINISHED"}
+    assert len(runs) == 1 + 3 + 2  # the parent, a child per model and per scenario
+
+
+def test_the_clock_pauses_an_outer_stage(monkeypatch):
+    from pipelines import quarterly
+
+    now = [0.0]
+    monkeypatch.setattr(quarterly.time, "perf_counter", lambda: now[0])
+    clock = quarterly._Clock()
+    with clock("tracking"):
+        now[0] += 1.0
+        with clock("charts"):
+            now[0] += 5.0
+        now[0] += 2.0
+    with clock("charts"):
+        now[0] += 0.5
+    assert clock.seconds == {"tracking": 3.0, "charts": 5.5}
+
+
+def test_the_sqlite_store_writes_ahead_and_other_databases_do_not(tmp_path):
+    import sqlite3
+
+    from sqlalchemy import create_engine, text
+
+    uri = f"sqlite:///{tmp_path}/store/mlflow.db"
+    with tracking.parent_run(uri, "wal", {"kind": "test"}) as run_id:
+        tracking.log_batch(run_id, metrics={"mase": 1.0})
+    with sqlite3.connect(tmp_path / "store" / "mlflow.db") as con:
+        assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    other = create_engine(f"sqlite:///{tmp_path}/other.db")
+    with other.connect() as con:
+        assert con.execute(text("PRAGMA journal_mode")).scalar() == "delete"
+        assert con.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL, sqlite's default
+    other.dispose()
+    assert tracking.read_runs(uri)["metrics.mase"].tolist() == [1.0]
