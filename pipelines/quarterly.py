@@ -189,7 +189,8 @@ def run_quarterly(
         assert bt is not None
         scores = score_all(bt.table)
         summary = _summary(q, uri, cfg, spec, data, inputs, models, bt, scores)
-        summary["timings"] = clock.seconds  # filled in as the stages end; final in run.json too
+        # filled in as the stages end; final in run.json too
+        summary["timings"], summary["cpu_timings"] = clock.seconds, clock.cpu
         forecasts = {
             k: got[1] for k, got in bt.final.items() if isinstance(got, tuple) and bt.ok(*k)
         }
@@ -319,32 +320,35 @@ def _scenarios(
 
 
 class _Clock:
-    """Wall seconds per stage of the run (``summary["timings"]``). A stage entered inside
-    another (a wait for a chart while logging) pauses the outer one; stages in different
-    threads (the backtest while the scenarios run) overlap."""
+    """Seconds per stage of the run: wall (``summary["timings"]``) and the CPU of the thread
+    that ran it (``summary["cpu_timings"]``; the worker processes' CPU is not in it). A stage
+    entered inside another (a wait for a chart while logging) pauses the outer one; stages in
+    different threads (the backtest while the scenarios run) overlap."""
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
-        self._open = threading.local()  # this thread's open stages: [stage, started]
+        self.cpu: dict[str, float] = {}
+        self._open = threading.local()  # this thread's open stages: [stage, wall, cpu]
 
-    def _add(self, stage: str, spent: float) -> None:
-        self.seconds[stage] = round(self.seconds.get(stage, 0.0) + spent, 2)
+    def _add(self, stage: str, wall: float, cpu: float) -> None:
+        self.seconds[stage] = round(self.seconds.get(stage, 0.0) + wall, 2)
+        self.cpu[stage] = round(self.cpu.get(stage, 0.0) + cpu, 2)
 
     @contextlib.contextmanager
     def __call__(self, stage: str) -> Iterator[None]:
         stack: list[list[Any]] = self._open.__dict__.setdefault("stack", [])
-        now = time.perf_counter()
+        now, cpu = time.perf_counter(), time.thread_time()
         if stack:  # the outer stage pauses
-            self._add(stack[-1][0], now - stack[-1][1])
-        stack.append([stage, now])
+            self._add(stack[-1][0], now - stack[-1][1], cpu - stack[-1][2])
+        stack.append([stage, now, cpu])
         try:
             yield
         finally:
-            _, started = stack.pop()
-            now = time.perf_counter()
-            self._add(stage, now - started)
+            _, started, cpu_started = stack.pop()
+            now, cpu = time.perf_counter(), time.thread_time()
+            self._add(stage, now - started, cpu - cpu_started)
             if stack:
-                stack[-1][1] = now
+                stack[-1][1:] = [now, cpu]
 
 
 def _frame(y: pd.Series) -> pd.DataFrame:

@@ -192,6 +192,7 @@ def test_the_clock_pauses_an_outer_stage(monkeypatch):
 
     now = [0.0]
     monkeypatch.setattr(quarterly.time, "perf_counter", lambda: now[0])
+    monkeypatch.setattr(quarterly.time, "thread_time", lambda: now[0] / 2)
     clock = quarterly._Clock()
     with clock("tracking"):
         now[0] += 1.0
@@ -201,6 +202,7 @@ def test_the_clock_pauses_an_outer_stage(monkeypatch):
     with clock("charts"):
         now[0] += 0.5
     assert clock.seconds == {"tracking": 3.0, "charts": 5.5}
+    assert clock.cpu == {"tracking": 1.5, "charts": 2.75}
 
 
 def test_the_sqlite_store_writes_ahead_and_other_databases_do_not(tmp_path):
