@@ -23,10 +23,17 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@ $(VENV)/.installed
 
-run: $(VENV)/.installed  ## create .venv, install, run the quarterly forecast on the embedded data
+# numba kernels compiled into their on-disk cache once, and again when their source changes
+KERNELS := models/_ets_fast.py models/_ces_fast.py models/_arima_search.py models/precompile.py
+
+$(VENV)/.compiled: $(VENV)/.installed $(KERNELS)
+	$(BIN)/python -m models.precompile
+	touch $@
+
+run: $(VENV)/.installed $(VENV)/.compiled  ## create .venv, install, run the quarterly forecast on the embedded data
 	$(BIN)/sanctioncast run $(if $(QUARTER),--quarter $(QUARTER),) $(RUN_ARGS)
 
-test: lint  ## create .venv with dev extras, lint, type-check, run the whole test suite
+test: lint $(VENV)/.compiled  ## create .venv with dev extras, lint, type-check, run the whole test suite
 	$(BIN)/python -m pytest -n 2 -q
 
 lint: $(VENV)/.installed-dev  ## ruff lint + format check, mypy
@@ -54,7 +61,7 @@ $(PEER_VENV)/bin/python:
 	$(PEER_VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(PEER_VENV)/bin/python -m pip install --quiet "statsforecast>=2.1,<2.2"
 
-bench: $(VENV)/.installed-bench $(PEER_VENV)/bin/python  ## benchmarks vs peers (long; BENCH_QUICK=1: smoke run) -> benchmarks/results/
+bench: $(VENV)/.installed-bench $(VENV)/.compiled $(PEER_VENV)/bin/python  ## benchmarks vs peers (long; BENCH_QUICK=1: smoke run) -> benchmarks/results/
 	$(BIN)/python benchmarks/run.py
 
 clean:  ## remove the virtual environment and caches (keeps mlruns/ and reports/)
