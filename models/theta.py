@@ -74,6 +74,10 @@ class Theta(BaseForecaster):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             self.result_ = model.fit(use_mle=self.use_mle)
+            # the innovation variance of the intervals (statsmodels fits an ARIMA(0,1,1) for it
+            # on first use, 2/3 of theta's time): estimated now, it travels with the fit, so an
+            # ensemble holding a copy of this fit (models.base.shared_fits) does not refit it
+            self.result_.sigma2  # noqa: B018 (computed and cached by the property)
         # statsmodels decides (test) whether the data were deseasonalized, and how
         self.deseasonalized_ = bool(getattr(model, "_has_seasonality", seasonal)) and seasonal
         self.deseasonalize_method_ = model.method if self.deseasonalized_ else None
