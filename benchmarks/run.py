@@ -610,7 +610,7 @@ def _gain(ours: float | None, ref: float | None) -> float | None:
 
 #: fresh ``sanctioncast run`` processes per measured case (the machine's speed drifts by up to
 #: 1.5x over minutes; the table gives the median and the range)
-QUARTERLY_REPEATS = int(os.environ.get("BENCH_QUARTERLY_REPEATS", "1" if QUICK else "3"))
+QUARTERLY_REPEATS = int(os.environ.get("BENCH_QUARTERLY_REPEATS", "1" if QUICK else "5"))
 
 
 def bench_quarterly() -> dict[str, Any]:

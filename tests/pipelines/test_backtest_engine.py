@@ -333,3 +333,21 @@ def test_conformal_calibrations_are_shared_across_origins_with_unchanged_tables(
     )
     pd.testing.assert_frame_equal(fin.table, seq.table)
     assert len(fits) == (1 + 10) + 5 * (1 + 1) + (1 + 3)
+
+
+def test_started_worker_processes_give_the_serial_results():
+    """``workers``: the quarterly run's own process pool (forked once) runs the tasks."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    s = SeriesInput("s", seasonal_series(n=40))
+    spec = BacktestSpec(horizon=4, origins=3, refit="every:2", refit_params=True)
+    models = ["theta", "ets", "ensemble"]
+    serial = backtest([s], models, spec, final_horizon=4)
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        pooled = backtest([s], models, spec, final_horizon=4, workers=pool)
+    pd.testing.assert_frame_equal(pooled.table, serial.table)
+    assert pooled.status == serial.status
+    for key, (params, fc) in serial.final.items():
+        assert pooled.final[key][0] == params
+        pd.testing.assert_frame_equal(pooled.final[key][1], fc)
