@@ -16,6 +16,7 @@ import json
 import logging
 import multiprocessing
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -77,10 +78,20 @@ class RunConfig(_Strict):
     models: Literal["all"] | list[str] = "all"
     horizon: int = Field(8, ge=1)
     backtest: BacktestConfig = Field(default_factory=BacktestConfig)
+    #: worker processes, as joblib counts them (-1: one per core); 1 runs everything here
     n_jobs: int = 1
     #: scenario names or files run after the forecasts (pipelines.scenarios); none by default
     scenarios: list[str] = Field(default_factory=list)
     scenario_draws: int = Field(2000, ge=100)
+
+    @field_validator("n_jobs")
+    @classmethod
+    def _n_jobs(cls, v: int) -> int:
+        if v == 0:
+            raise ValueError(
+                "0 workers: use 1 (no worker processes), 2 or more, or -1 (every core)"
+            )
+        return v
 
     def spec(self) -> BacktestSpec:
         b = self.backtest
@@ -205,8 +216,8 @@ def run_quarterly(
         report_dir = reports_root / str(q)
         with clock("report"), atomic_folder(report_dir) as tmp:
             if engine is not None:
-                for f in staged.iterdir():
-                    f.rename(tmp / f.name)
+                for f in staged.iterdir():  # the temporary folder may be on another device
+                    shutil.move(f, tmp / f.name)
                 summary["scenarios"] = scenario_report
             elif scenario_error:
                 summary["scenarios"] = {"error": scenario_error}

@@ -128,6 +128,9 @@ def test_bad_config_names_file_and_field(tmp_path):
     cfg.write_text("series: [c26_output]\nmodels: [nosuchmodel]\n")
     with pytest.raises(InputError, match="nosuchmodel"):
         run_quarterly(None, f"sqlite:///{tmp_path}/m.db", cfg, tmp_path / "r")
+    cfg.write_text("series: [c26_output]\nn_jobs: 0\n")
+    with pytest.raises(InputError, match=r"bad.yml: field 'n_jobs'.*0 workers"):
+        run_quarterly(None, f"sqlite:///{tmp_path}/m.db", cfg, tmp_path / "r")
 
 
 def test_tracking_uri_resolution(monkeypatch):
