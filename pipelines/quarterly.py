@@ -182,7 +182,7 @@ def run_quarterly(
         staged = root / "report"  # the scenarios' part of the report, moved in with the rest
         staged.mkdir()
         # in a thread only to wait for the workers: with n_jobs 1 the fits run here, first
-        running = pool.submit(fits) if cfg.n_jobs != 1 else None
+        running = pool.submit(fits) if workers is not None else None
         bt = fits() if running is None else None
         scenario_report: dict[str, Any] = {}
         # as of the latest data (no --quarter) the drivers keep their newer months (Brent, USD/RUB)
@@ -202,12 +202,11 @@ def run_quarterly(
         summary = _summary(q, uri, cfg, spec, data, inputs, models, bt, scores)
         # filled in as the stages end; final in run.json too
         summary["timings"], summary["cpu_timings"] = clock.seconds, clock.cpu
-        forecasts = {
-            k: got[1] for k, got in bt.final.items() if isinstance(got, tuple) and bt.ok(*k)
-        }
-        fitted_params = {
-            k: got[0] for k, got in bt.final.items() if isinstance(got, tuple) and bt.ok(*k)
-        }
+        # the models that passed and were fitted to the whole series (``_summary`` marks a
+        # failed final fit as failed)
+        fitted = {k: got for k, got in bt.final.items() if isinstance(got, tuple)}
+        forecasts = {k: fc for k, (_, fc) in fitted.items()}
+        fitted_params = {k: params for k, (params, _) in fitted.items()}
         # the child runs' fan charts are drawn on the worker processes while this process
         # writes the report and logs the child runs whose charts are there (`_child_charts`)
         with clock("charts"):  # only when drawn in this process (or a wait for a chart)
