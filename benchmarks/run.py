@@ -616,9 +616,15 @@ QUARTERLY_REPEATS = int(os.environ.get("BENCH_QUARTERLY_REPEATS", "1" if QUICK e
 def bench_quarterly() -> dict[str, Any]:
     """``sanctioncast run`` timed as the analyst runs it: a fresh process each time (imports,
     worker start-up and exit included). "new store": the run creates the MLflow store (the first
-    run on a machine, ``make run`` on a fresh clone); "existing store": every later run. The
-    MLflow time is the run's ``tracking`` stage (store and experiment, parent and child runs,
-    datasets, artifacts)."""
+    run on a machine, ``make run`` on a fresh clone); "existing store": every later run;
+    "untracked": ``run --no-track``, the same run logging nothing to MLflow.
+
+    MLflow's time is measured two ways. The ``tracking`` stage (importing MLflow, the store and
+    experiment, parent and child runs, datasets, artifacts) is the time this process spends in
+    it; part of it runs while the backtest runs on the worker processes, so it overlaps. What
+    tracking adds to the run's wall time is the tracked run's wall time minus the untracked
+    one's: the three cases run in turn, each repetition one after the other, and the added time
+    is the median of the repetitions' differences (the machine's speed drifts between them)."""
     cfg_src = (ROOT / "conf" / "quarterly.yml").read_text(encoding="utf-8")
     out: dict[str, Any] = {"repeats": QUARTERLY_REPEATS}
     variants = {"conf/quarterly.yml": cfg_src}
@@ -639,23 +645,38 @@ def bench_quarterly() -> dict[str, Any]:
         for i, (label, text) in enumerate(variants.items()):
             cfg = tdir / f"run{i}.yml"
             cfg.write_text(text, encoding="utf-8")
-            if i == 0:  # each repetition creates a store; the first is kept as the existing one
-                uris = [existing] + [
-                    f"sqlite:///{tdir}/new{r}/mlflow.db" for r in range(1, QUARTERLY_REPEATS)
-                ]
-                out[f"{label}, new store"] = _median_run(
-                    [_quarterly_once(cfg, u, tdir / f"r{i}-new{r}") for r, u in enumerate(uris)]
+            if i:
+                out[f"{label}, existing store"] = _median_run(
+                    [_quarterly_once(cfg, existing, tdir / f"r{i}-old")]
                 )
-            reps = QUARTERLY_REPEATS if i == 0 else 1
-            out[f"{label}, existing store"] = _median_run(
-                [_quarterly_once(cfg, existing, tdir / f"r{i}-old{r}") for r in range(reps)]
-            )
+                continue
+            # each repetition: a new store (the first is kept as the existing one), the
+            # existing store, no tracking
+            runs: dict[str, list[dict[str, Any]]] = {"new": [], "existing": [], "untracked": []}
+            for r in range(QUARTERLY_REPEATS):
+                new = existing if r == 0 else f"sqlite:///{tdir}/new{r}/mlflow.db"
+                runs["new"].append(_quarterly_once(cfg, new, tdir / f"r{r}-new"))
+                runs["existing"].append(_quarterly_once(cfg, existing, tdir / f"r{r}-old"))
+                runs["untracked"].append(_quarterly_once(cfg, None, tdir / f"r{r}-none"))
+            for case in ("new", "existing"):
+                med = _median_run(runs[case])
+                added = [
+                    a["wall_seconds"] - b["wall_seconds"]
+                    for a, b in zip(runs[case], runs["untracked"], strict=True)
+                ]
+                med["mlflow_added_seconds"] = float(np.median(added))
+                med["mlflow_added_each"] = added
+                med["mlflow_added_share"] = med["mlflow_added_seconds"] / med["wall_seconds"]
+                out[f"{label}, {case} store"] = med
+            out[f"{label}, untracked (--no-track)"] = _median_run(runs["untracked"])
     return out
 
 
-def _quarterly_once(cfg: Path, uri: str, reports: Path) -> dict[str, Any]:
+def _quarterly_once(cfg: Path, uri: str | None, reports: Path) -> dict[str, Any]:
+    """One ``sanctioncast run`` in a fresh process; ``uri=None`` runs it with ``--no-track``."""
     cmd = [sys.executable, "-m", "pipelines.cli", "run", "--config", str(cfg)]  # = sanctioncast
-    cmd += ["--tracking-uri", uri, "--reports-dir", str(reports), "--json"]
+    cmd += ["--no-track"] if uri is None else ["--tracking-uri", uri]
+    cmd += ["--reports-dir", str(reports), "--json"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     # the CPU of the run's processes: the run and its worker processes, which it waits for
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -671,7 +692,12 @@ def _quarterly_once(cfg: Path, uri: str, reports: Path) -> dict[str, Any]:
     mlflow_s = float(stages.get("tracking", 0.0))
     mlflow_cpu = float(summary.get("cpu_timings", {}).get("tracking", 0.0))
     log.info(
-        "quarterly: %.1fs (cpu %.1fs), mlflow %.1fs (cpu %.1fs)", wall, cpu, mlflow_s, mlflow_cpu
+        "quarterly%s: %.1fs (cpu %.1fs), mlflow %.1fs (cpu %.1fs)",
+        "" if uri else " untracked",
+        wall,
+        cpu,
+        mlflow_s,
+        mlflow_cpu,
     )
     return {
         "wall_seconds": wall,
@@ -961,14 +987,17 @@ def markdown(res: dict[str, Any]) -> str:
             "",
             f"Each case: {res['quarterly'].get('repeats', 1)} fresh `sanctioncast run` processes"
             " (imports, worker start-up and exit included); the median run is shown, with every"
-            " run's wall time. MLflow: the run's `tracking` stage (importing MLflow, opening or"
-            " creating the store, the runs): its wall time and share of the run's wall time,"
-            " and the CPU it used (`time.thread_time`) and share of the CPU of all the run's"
-            " processes (the run and its workers, `getrusage`). With worker processes the store is"
-            " opened while the backtest runs, so its wall time overlaps the backtest's.",
+            " run's wall time. MLflow, three ways: **added by tracking**, the tracked run's wall"
+            " time minus that of the same run with `--no-track` (which logs nothing to MLflow and"
+            " draws no child-run charts), the median of the repetitions' differences, each"
+            " repetition running the cases one after the other; the run's `tracking` stage"
+            " (importing MLflow, opening or creating the store, the runs), its wall time and share"
+            " of the run's wall time (with worker processes the store is opened while the backtest"
+            " runs, so this overlaps the backtest); and the CPU that stage used (`time.thread_time`)"
+            " and its share of the CPU of all the run's processes (`getrusage`).",
             "",
-            "| config | refit | wall s (median) | runs | CPU s | MLflow s | MLflow share of wall | MLflow CPU s | MLflow share of CPU | stages (s) | champion (backtest MASE) per series |",
-            "|---|---|---|---|---|---|---|---|---|---|---|",
+            "| config | refit | wall s (median) | runs | CPU s | added by tracking s (each) | added share of wall | `tracking` stage s | stage share of wall | stage CPU s | stage share of CPU | stages (s) | champion (backtest MASE) per series |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for label, q in res["quarterly"].items():
             if not isinstance(q, dict):
@@ -980,8 +1009,21 @@ def markdown(res: dict[str, Any]) -> str:
             )
             walls = " / ".join(f"{w:.1f}" for w in q.get("walls", [q["wall_seconds"]]))
             cpu_share = q.get("mlflow_cpu_share")
+            added = "-"
+            if "mlflow_added_seconds" in q:
+                each = " / ".join(f"{a:.1f}" for a in q["mlflow_added_each"])
+                added = f"{q['mlflow_added_seconds']:.1f} ({each})"
+            added_share = q.get("mlflow_added_share")
+            added_pct = "-" if added_share is None else f"{100 * added_share:.1f}%"
+            tracked = "untracked" not in label
             lines.append(
-                f"| {label} | {q['refit']} | {_f(q['wall_seconds'], 1)} | {walls} | {_f(q.get('cpu_seconds'), 1)} | {_f(q['mlflow_seconds'], 1)} | {100 * q['mlflow_share']:.1f}% | {_f(q.get('mlflow_cpu_seconds'), 1)} | {'-' if cpu_share is None else f'{100 * cpu_share:.1f}%'} | {stages or '-'} | {champs} |"
+                f"| {label} | {q['refit']} | {_f(q['wall_seconds'], 1)} | {walls} | {_f(q.get('cpu_seconds'), 1)} | {added} | {added_pct} | "
+                + (
+                    f"{_f(q['mlflow_seconds'], 1)} | {100 * q['mlflow_share']:.1f}% | {_f(q.get('mlflow_cpu_seconds'), 1)} | {'-' if cpu_share is None else f'{100 * cpu_share:.1f}%'}"
+                    if tracked
+                    else "- | - | - | -"
+                )
+                + f" | {stages or '-'} | {champs} |"
             )
         lines.append("")
     if "scale" in res:

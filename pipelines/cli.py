@@ -655,12 +655,18 @@ def run_cmd(
         Path | None,
         typer.Option("--reports-dir", help="Where reports/<quarter>/ goes (default: reports/)."),
     ] = None,
+    no_track: Annotated[
+        bool,
+        typer.Option(
+            "--no-track", help="Write the report only; log nothing to MLflow (a what-if run)."
+        ),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """The quarterly run: backtest, champions, forecasts, report and MLflow runs."""
     from pipelines.quarterly import run_quarterly
 
-    summary = run_quarterly(quarter, tracking_uri, config, reports_dir)
+    summary = run_quarterly(quarter, tracking_uri, config, reports_dir, track=not no_track)
     if as_json:
         _emit_json(summary)
         return
@@ -681,6 +687,9 @@ def run_cmd(
         )
     out.print(t)
     out.print(f"Report: [bold]{summary['report']}[/bold]")
+    if summary["run_id"] is None:
+        out.print("Not logged to MLflow (--no-track)")
+        return
     out.print(f"MLflow run {summary['run_id']} in {summary['tracking_uri']}")
     out.print("Open the MLflow UI with [bold]make ui[/bold] (http://127.0.0.1:5000)")
 

@@ -149,8 +149,13 @@ def run_quarterly(
     tracking_uri: str | None = None,
     config_path: Path | None = None,
     reports_dir: Path | None = None,
+    track: bool = True,
 ) -> dict[str, Any]:
     """Run the quarterly forecast; returns the summary that ``run --json`` prints.
+
+    ``track=False`` (``run --no-track``) writes the report and logs nothing to MLflow (no
+    store is opened; ``run_id`` and ``tracking_uri`` are ``None``): a what-if run that leaves
+    the experiment as it was.
 
     With worker processes (``n_jobs`` other than 1) the backtest and the final fits run on
     them while this process does what does not depend on them: the scenarios, their part of
@@ -158,7 +163,9 @@ def run_quarterly(
     stages' seconds (``timings``) then overlap: they do not add up to the wall time.
     """
     cfg = load_config(config_path)
-    uri = tracking.resolve_tracking_uri(tracking_uri)
+    if tracking_uri is not None and not track:
+        raise InputError("--tracking-uri goes with tracking: drop --no-track or the URI")
+    uri = tracking.resolve_tracking_uri(tracking_uri) if track else None
     models = resolve_models(None if cfg.models == "all" else ",".join(cfg.models))
     data = {sid: load(sid) for sid in cfg.series}
     q, cut = _as_of(data, quarter)
@@ -193,8 +200,9 @@ def run_quarterly(
         with clock("report"):
             if engine is not None:
                 scenario_report = scen.write_report(staged, engine, scenario_results)
-        with clock("tracking"):  # MLflow's import, the store's tables and the experiment
-            tracking.configure(uri)
+        if uri is not None:
+            with clock("tracking"):  # MLflow's import, the store's tables and the experiment
+                tracking.configure(uri)
         if running is not None:
             bt = running.result()
         assert bt is not None
@@ -209,8 +217,10 @@ def run_quarterly(
         fitted_params = {k: params for k, (params, _) in fitted.items()}
         # the child runs' fan charts are drawn on the worker processes while this process
         # writes the report and logs the child runs whose charts are there (`_child_charts`)
-        with clock("charts"):  # only when drawn in this process (or a wait for a chart)
-            charts = _child_charts(inputs, summary, forecasts, root, workers)
+        charts: dict[tuple[str, str], Future[Path]] = {}
+        if uri is not None:  # the child runs' charts
+            with clock("charts"):  # only when drawn in this process (or a wait for a chart)
+                charts = _child_charts(inputs, summary, forecasts, root, workers)
         reports_root = reports_dir or (PROJECT_ROOT / "reports")
         report_dir = reports_root / str(q)
         with clock("report"), atomic_folder(report_dir) as tmp:
@@ -222,6 +232,9 @@ def run_quarterly(
                 summary["scenarios"] = {"error": scenario_error}
             _write_report(tmp, summary, cut, data, bt.table, forecasts)
         summary["report"] = str(report_dir / "summary.md")
+        if uri is None:
+            summary["run_id"] = None
+            return summary
 
         vintage = max(m["vintage"] for m in summary["data"].values())
         tags = {
@@ -263,7 +276,7 @@ def run_quarterly(
 
 def _summary(
     q: pd.Period,
-    uri: str,
+    uri: str | None,
     cfg: RunConfig,
     spec: BacktestSpec,
     data: dict[str, SeriesData],

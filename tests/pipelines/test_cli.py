@@ -217,6 +217,21 @@ def test_run_json(capsys, tmp_path):
     assert Path(doc["report"]).exists()
 
 
+def test_run_no_track(capsys, tmp_path, monkeypatch):
+    cfg = tmp_path / "run.yml"
+    cfg.write_text(
+        "series: [c26_output]\nmodels: [snaive]\nhorizon: 2\nbacktest: {horizon: 2, origins: 2}\n"
+    )
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/store/mlflow.db")
+    args = ["run", "--config", str(cfg), "--reports-dir", str(tmp_path / "r"), "--no-track"]
+    code, out, err = run_cli(capsys, *args)
+    assert code == 0, err
+    assert "Not logged to MLflow (--no-track)" in out
+    assert not (tmp_path / "store").exists()
+    code, _, err = run_cli(capsys, *args, "--tracking-uri", f"sqlite:///{tmp_path}/x.db")
+    assert code == 2 and "--tracking-uri goes with tracking" in err and err.count("\n") == 1
+
+
 def test_fetch_only_series_listed_as_not_fetched(capsys, tmp_path, monkeypatch):
     import shutil
 

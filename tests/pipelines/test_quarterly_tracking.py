@@ -224,3 +224,18 @@ def test_the_sqlite_store_writes_ahead_and_other_databases_do_not(tmp_path):
         assert con.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL, sqlite's default
     other.dispose()
     assert tracking.read_runs(uri)["metrics.mase"].tolist() == [1.0]
+
+
+def test_untracked_run_writes_the_report_and_leaves_mlflow_alone(finished, monkeypatch):
+    tmp, _, tracked = finished
+    store = tmp / "untracked" / "mlflow.db"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{store}")
+    summary = run_quarterly(None, None, _config(tmp), tmp / "untracked-reports", track=False)
+    assert not store.parent.exists()  # no store opened, none created
+    assert summary["run_id"] is None and summary["tracking_uri"] is None
+    assert summary["series"] == tracked["series"]  # the same backtest, champion and forecast
+    report = tmp / "untracked-reports" / "2025Q4"
+    assert (report / "fan_c26_output.png").stat().st_size > 10_000
+    assert json.loads((report / "run.json").read_text())["tracking_uri"] is None
+    with pytest.raises(InputError, match="--tracking-uri goes with tracking"):
+        run_quarterly(None, "sqlite:///x.db", _config(tmp), tmp / "r", track=False)
