@@ -223,19 +223,10 @@ def run_quarterly(
                 charts = _child_charts(inputs, summary, forecasts, root, workers)
         reports_root = reports_dir or (PROJECT_ROOT / "reports")
         report_dir = reports_root / str(q)
-        with clock("report"), atomic_folder(report_dir) as tmp:
-            if engine is not None:
-                for f in staged.iterdir():  # the temporary folder may be on another device
-                    shutil.move(f, tmp / f.name)
-                summary["scenarios"] = scenario_report
-            elif scenario_error:
-                summary["scenarios"] = {"error": scenario_error}
-            _write_report(tmp, summary, cut, data, bt.table, forecasts)
-        summary["report"] = str(report_dir / "summary.md")
-        if uri is None:
-            summary["run_id"] = None
-            return summary
-
+        if engine is not None:
+            summary["scenarios"] = scenario_report
+        elif scenario_error:
+            summary["scenarios"] = {"error": scenario_error}
         vintage = max(m["vintage"] for m in summary["data"].values())
         tags = {
             "kind": "quarterly",
@@ -249,29 +240,83 @@ def run_quarterly(
             or "none",
             "scenarios": ",".join(r.name for r in scenario_results) or "none",
         }
-        with clock("tracking"), tracking.parent_run(uri, f"quarterly-{q}", tags) as parent_id:
+        # The parent run stays open until the report is in place and logged: a failure anywhere
+        # below ends it FAILED and leaves no report (the report folder appears whole or not).
+        with contextlib.ExitStack() as parent:
+            parent_id: str | None = None
+            if uri is not None:
+                with clock("tracking"):
+                    parent_id = parent.enter_context(
+                        tracking.parent_run(uri, f"quarterly-{q}", tags)
+                    )
+            with clock("report"), atomic_folder(report_dir) as tmp:
+                for f in staged.iterdir():  # the temporary folder may be on another device
+                    shutil.move(f, tmp / f.name)
+                write = functools.partial(_write_report, tmp, summary, cut, bt.table, forecasts)
+                # with worker processes, written there while this process logs the child runs
+                job = workers.submit(write) if workers is not None and parent_id else None
+                if job is None:
+                    write()
+                if parent_id is not None:
+                    with clock("tracking"):
+                        _log_children(
+                            parent_id,
+                            cfg,
+                            spec,
+                            models,
+                            inputs,
+                            summary,
+                            bt,
+                            scores,
+                            fitted_params,
+                            charts,
+                            root,
+                            clock,
+                        )
+                if job is not None:
+                    job.result()
+            summary["report"] = str(report_dir / "summary.md")
             summary["run_id"] = parent_id
-            tracking.log_batch(
-                parent_id,
-                params={**spec.as_params(), "horizon": cfg.horizon, "models": ",".join(models)},
-            )
-            for s in inputs:
-                meta = summary["data"][s.id]
-                tracking.log_dataset(_frame(s.y), s.id, meta["file"], meta["digest"])
-            for s in inputs:
-                meta = summary["data"][s.id]
-                for m in models:
-                    if (s.id, m) in charts:
-                        with clock("charts"):
-                            charts[(s.id, m)].result()
-                    rec = _child_record(s, m, meta, bt, scores, fitted_params, spec, root)
-                    tracking.log_child(rec)
-            for r in scenario_results:
-                assert engine is not None
-                chart = scen.fan_chart_path(report_dir, r.name)
-                tracking.log_child(scen.child_record(r, engine, root, chart))
-            tracking.log_artifacts(report_dir, "report")
+            if parent_id is not None:
+                with clock("tracking"):
+                    for r in scenario_results:
+                        assert engine is not None
+                        chart = scen.fan_chart_path(report_dir, r.name)
+                        tracking.log_child(scen.child_record(r, engine, root, chart))
+                    tracking.log_artifacts(report_dir, "report")
     return summary
+
+
+def _log_children(
+    parent_id: str,
+    cfg: RunConfig,
+    spec: BacktestSpec,
+    models: list[str],
+    inputs: list[SeriesInput],
+    summary: dict[str, Any],
+    bt: BacktestResult,
+    scores: dict[tuple[str, str], dict[str, float]],
+    fitted_params: dict[tuple[str, str], dict[str, Any]],
+    charts: dict[tuple[str, str], Future[Path]],
+    root: Path,
+    clock: _Clock,
+) -> None:
+    """The parent run's params and datasets, then a child run per (series, model), each logged
+    as soon as its chart is drawn."""
+    tracking.log_batch(
+        parent_id,
+        params={**spec.as_params(), "horizon": cfg.horizon, "models": ",".join(models)},
+    )
+    for s in inputs:
+        meta = summary["data"][s.id]
+        tracking.log_dataset(_frame(s.y), s.id, meta["file"], meta["digest"])
+    for s in inputs:
+        meta = summary["data"][s.id]
+        for m in models:
+            if (s.id, m) in charts:
+                with clock("charts"):
+                    charts[(s.id, m)].result()
+            tracking.log_child(_child_record(s, m, meta, bt, scores, fitted_params, spec, root))
 
 
 def _summary(
@@ -382,7 +427,6 @@ def _write_report(
     folder: Path,
     summary: dict[str, Any],
     cut: dict[str, pd.Series],
-    data: dict[str, SeriesData],
     table: pd.DataFrame,
     forecasts: dict[tuple[str, str], pd.DataFrame],
 ) -> None:

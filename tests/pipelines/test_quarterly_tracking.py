@@ -107,6 +107,22 @@ def test_crash_inside_parent_marks_it_failed(tmp_path, monkeypatch):
     assert mlflow.active_run() is None
 
 
+def test_crash_while_logging_children_leaves_no_report(tmp_path, monkeypatch):
+    """The report is written while the child runs are logged; a failure there leaves neither a
+    report folder nor a run left RUNNING."""
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+
+    def boom(*a, **k):
+        raise RuntimeError("store locked")
+
+    monkeypatch.setattr(tracking, "log_child", boom)
+    with pytest.raises(RuntimeError, match="store locked"):
+        run_quarterly(None, uri, _config(tmp_path, models="[snaive]"), tmp_path / "reports")
+    runs = tracking.read_runs(uri)
+    assert list(runs["status"]) == ["FAILED"]
+    assert not (tmp_path / "reports").exists() or not any((tmp_path / "reports").iterdir())
+
+
 def test_quarter_cut_and_bad_quarter(tmp_path):
     uri = f"sqlite:///{tmp_path}/mlflow.db"
     summary = run_quarterly(
