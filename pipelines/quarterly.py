@@ -159,8 +159,9 @@ def run_quarterly(
 
     With worker processes (``n_jobs`` other than 1) the backtest and the final fits run on
     them while this process does what does not depend on them: the scenarios, their part of
-    the report, importing MLflow and opening (on the first run, creating) its store. The
-    stages' seconds (``timings``) then overlap: they do not add up to the wall time.
+    the report, importing MLflow and opening (on the first run, creating) its store. Then a
+    worker writes the report while this process logs the child runs. The stages' seconds
+    (``timings``) overlap: they do not add up to the wall time.
     """
     cfg = load_config(config_path)
     if tracking_uri is not None and not track:
@@ -215,8 +216,8 @@ def run_quarterly(
         fitted = {k: got for k, got in bt.final.items() if isinstance(got, tuple)}
         forecasts = {k: fc for k, (_, fc) in fitted.items()}
         fitted_params = {k: params for k, (params, _) in fitted.items()}
-        # the child runs' fan charts are drawn on the worker processes while this process
-        # writes the report and logs the child runs whose charts are there (`_child_charts`)
+        # the child runs' fan charts are drawn on the worker processes, and so is the report,
+        # while this process logs the child runs whose charts are there (`_child_charts`)
         charts: dict[tuple[str, str], Future[Path]] = {}
         if uri is not None:  # the child runs' charts
             with clock("charts"):  # only when drawn in this process (or a wait for a chart)
@@ -254,7 +255,9 @@ def run_quarterly(
                     shutil.move(f, tmp / f.name)
                 write = functools.partial(_write_report, tmp, summary, cut, bt.table, forecasts)
                 # with worker processes, written there while this process logs the child runs
-                job = workers.submit(write) if workers is not None and parent_id else None
+                job = (
+                    workers.submit(write) if workers is not None and parent_id is not None else None
+                )
                 if job is None:
                     write()
                 if parent_id is not None:
