@@ -92,16 +92,21 @@ def test_failed_model_child_is_failed_not_running(tmp_path):
     assert summary["series"]["c26_growth_annual"]["models"]["sarimax"]["status"] == "failed"
 
 
-def test_crash_inside_parent_marks_it_failed(tmp_path, monkeypatch):
+def _crashed_run(tmp_path, monkeypatch, where: str, message: str):
+    """A quarterly run whose ``tracking.<where>`` raises ``message``; returns the store's runs."""
     uri = f"sqlite:///{tmp_path}/mlflow.db"
 
     def boom(*a, **k):
-        raise RuntimeError("disk full")
+        raise RuntimeError(message)
 
-    monkeypatch.setattr(tracking, "log_artifacts", boom)
-    with pytest.raises(RuntimeError, match="disk full"):
+    monkeypatch.setattr(tracking, where, boom)
+    with pytest.raises(RuntimeError, match=message):
         run_quarterly(None, uri, _config(tmp_path, models="[snaive]"), tmp_path / "reports")
-    runs = tracking.read_runs(uri)
+    return tracking.read_runs(uri)
+
+
+def test_crash_inside_parent_marks_it_failed(tmp_path, monkeypatch):
+    runs = _crashed_run(tmp_path, monkeypatch, "log_artifacts", "disk full")
     assert "RUNNING" not in set(runs["status"])
     assert "FAILED" in set(runs["status"])
     assert mlflow.active_run() is None
@@ -110,15 +115,7 @@ def test_crash_inside_parent_marks_it_failed(tmp_path, monkeypatch):
 def test_crash_while_logging_children_leaves_no_report(tmp_path, monkeypatch):
     """The report is written while the child runs are logged; a failure there leaves neither a
     report folder nor a run left RUNNING."""
-    uri = f"sqlite:///{tmp_path}/mlflow.db"
-
-    def boom(*a, **k):
-        raise RuntimeError("store locked")
-
-    monkeypatch.setattr(tracking, "log_child", boom)
-    with pytest.raises(RuntimeError, match="store locked"):
-        run_quarterly(None, uri, _config(tmp_path, models="[snaive]"), tmp_path / "reports")
-    runs = tracking.read_runs(uri)
+    runs = _crashed_run(tmp_path, monkeypatch, "log_child", "store locked")
     assert list(runs["status"]) == ["FAILED"]
     assert not (tmp_path / "reports").exists() or not any((tmp_path / "reports").iterdir())
 
