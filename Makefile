@@ -24,7 +24,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.installed
 
 # numba kernels compiled into their on-disk cache once, and again when their source changes
-KERNELS := models/_ets_fast.py models/_ces_fast.py models/_arima_search.py models/precompile.py
+KERNELS := models/_ets_fast.py models/_ces_fast.py models/_arima_search.py models/_arima_ml.py models/precompile.py
 
 $(VENV)/.compiled: $(VENV)/.installed $(KERNELS)
 	$(BIN)/python -m models.precompile

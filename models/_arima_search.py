@@ -28,7 +28,9 @@ as R and pmdarima reject them.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 import numpy as np
 from numba import njit
@@ -266,27 +268,31 @@ def css_fit(
     return Candidate(order, seasonal_order, constant, ic, ar, ma, sar, sma, mu, sigma2)
 
 
-def stepwise(
-    w: np.ndarray,
-    d: int,
-    D: int,
-    m: int,
+class _Fitted(Protocol):
+    @property
+    def ic(self) -> float: ...
+
+
+F = TypeVar("F", bound=_Fitted)
+
+
+def search(
+    fit: Callable[[tuple[int, int, int, int], bool], F],
+    seasonal: bool,
     start: tuple[int, int, int, int],
     maxima: tuple[int, int, int, int],
-    criterion: str,
-    n_star: int,
-    n_exog: int = 0,
-) -> list[Candidate]:
-    """Every candidate visited by the stepwise search, best criterion first.
+    constant: bool,
+    toggle_constant: bool,
+) -> list[F]:
+    """The stepwise path of pmdarima's ``auto_arima(stepwise=True)``: every candidate visited,
+    in the order visited (a failed fit has an infinite ``ic`` and counts towards the cap).
 
-    ``w`` is the differenced series, ``start`` is ``(p, q, P, Q)`` of the start model and
-    ``maxima`` their largest values; ``m`` is 1 for non-seasonal data (then ``P = Q = 0``).
-    A constant (a mean, or a drift after one difference) is tried only when ``d + D <= 1``, as
-    R allows it (pmdarima also tries it after two differences: a quadratic trend)."""
-    constant = allow_constant = d + D <= 1
-    seasonal = m > 1
+    ``fit((p, q, P, Q), constant)`` fits one candidate; ``start`` is ``(p, q, P, Q)`` of the
+    start model, ``maxima`` their largest values; ``constant`` is whether the start has one and
+    ``toggle_constant`` whether the search may add or drop it (R: only when ``d + D <= 1``;
+    pmdarima: always). Non-seasonal searches (``seasonal=False``) keep ``P = Q = 0``."""
     max_p, max_q, max_P, max_Q = maxima
-    seen: dict[tuple[int, int, int, int, bool], Candidate] = {}
+    seen: dict[tuple[int, int, int, int, bool], F] = {}
     best: list[tuple[int, int, int, int, bool] | None] = [None]
 
     def visit(p: int, q: int, P: int, Q: int, c: bool) -> bool:
@@ -295,8 +301,7 @@ def stepwise(
         key = (p, q, P, Q, c)
         if key in seen or len(seen) >= MAX_FITS:
             return False
-        sorder = (P, D, Q, m) if seasonal else (0, 0, 0, 0)
-        cand = css_fit(w, (p, d, q), sorder, c, criterion, n_star, n_exog)
+        cand = fit((p, q, P, Q), c)
         seen[key] = cand
         if not np.isfinite(cand.ic):
             return False
@@ -341,8 +346,37 @@ def stepwise(
             (p, q, P, Q), 0, constant
         ):
             p, q, P, Q = hit
-        elif allow_constant and visit(p, q, P, Q, not constant):
+        elif toggle_constant and visit(p, q, P, Q, not constant):
             constant = not constant
         else:
             break
-    return sorted((c for c in seen.values() if np.isfinite(c.ic)), key=lambda c: c.ic)
+    return list(seen.values())
+
+
+def stepwise(
+    w: np.ndarray,
+    d: int,
+    D: int,
+    m: int,
+    start: tuple[int, int, int, int],
+    maxima: tuple[int, int, int, int],
+    criterion: str,
+    n_star: int,
+    n_exog: int = 0,
+) -> list[Candidate]:
+    """Every candidate visited by the stepwise search on CSS fits, best criterion first.
+
+    ``w`` is the differenced series, ``start`` is ``(p, q, P, Q)`` of the start model and
+    ``maxima`` their largest values; ``m`` is 1 for non-seasonal data (then ``P = Q = 0``).
+    A constant (a mean, or a drift after one difference) is tried only when ``d + D <= 1``, as
+    R allows it (pmdarima also tries it after two differences: a quadratic trend)."""
+    constant = d + D <= 1
+    seasonal = m > 1
+
+    def fit(orders: tuple[int, int, int, int], c: bool) -> Candidate:
+        p, q, P, Q = orders
+        sorder = (P, D, Q, m) if seasonal else (0, 0, 0, 0)
+        return css_fit(w, (p, d, q), sorder, c, criterion, n_star, n_exog)
+
+    visited = search(fit, seasonal, start, maxima, constant, toggle_constant=constant)
+    return sorted((c for c in visited if np.isfinite(c.ic)), key=lambda c: c.ic)

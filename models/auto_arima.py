@@ -7,6 +7,15 @@ in R. Seasonal terms are searched only when the data are seasonal (``sp > 1``). 
 columns of ``X`` enter as regressors with ARIMA errors; forecasts then need their future values.
 Intervals are pmdarima's own (``predict(return_conf_int=True)``, from the state-space model).
 
+The search runs pmdarima's stepwise path with each candidate fitted by a compiled likelihood
+(``engine="numba"``, :mod:`models._arima_ml`): the same state-space model, start values and
+optimizer settings as pmdarima's statsmodels fits, about ten times faster; the chosen order is
+then fitted by pmdarima itself, so the returned model is pmdarima's. ``engine="pmdarima"``
+calls ``pmdarima.auto_arima``; so does every search with exogenous columns, not stepwise, or on
+data pmdarima handles specially (constant after differencing). The two agree on the chosen
+order except where two candidates' criteria tie to the optimizer's tolerance
+(``tests/models/test_arima_ml.py`` pins them against each other).
+
 ``approximation=True`` is R's ``auto.arima(approximation=TRUE)``: the same unit-root tests and
 the same stepwise path, but candidates are compared on a conditional-sum-of-squares fit
 (:mod:`models._arima_search`, compiled with numba) and only the chosen order is estimated by
@@ -26,6 +35,7 @@ import numpy as np
 import pandas as pd
 import pmdarima as pm
 
+from features.errors import InputError
 from models.base import BaseForecaster, ModelRefusal, _fmt_level, with_defaults
 
 if TYPE_CHECKING:
@@ -33,6 +43,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: how the exact search fits its candidates (``AutoARIMA(engine=...)``)
+ENGINES = ("numba", "pmdarima")
 #: R's smallest admissible modulus of an AR or MA root (also in the CSS search of
 #: ``models._arima_search``)
 _MIN_ROOT = 1.01
@@ -53,6 +65,8 @@ class AutoARIMA(BaseForecaster):
     stepwise : the Hyndman-Khandakar stepwise search (``False``: search every combination).
     approximation : compare candidates on a CSS fit, estimate only the chosen one by ML
         (``True``), every candidate by ML (``False``), or ``None``: R's default rule.
+    engine : how the exact (ML) search fits its candidates: ``"numba"`` (compiled likelihood,
+        pmdarima's path and settings) or ``"pmdarima"`` (``pmdarima.auto_arima`` itself).
     """
 
     name = "auto_arima"
@@ -78,6 +92,7 @@ class AutoARIMA(BaseForecaster):
         max_order: int = 5,
         stepwise: bool = True,
         approximation: bool | None = None,
+        engine: str = "numba",
     ) -> None:
         self.sp = sp
         self.information_criterion = information_criterion
@@ -90,6 +105,7 @@ class AutoARIMA(BaseForecaster):
         self.max_order = max_order
         self.stepwise = stepwise
         self.approximation = approximation
+        self.engine = engine
 
     def _seasonal_d(self, y: np.ndarray) -> int | None:
         """Seasonal differencing order: given, or pmdarima's OCSB test, falling back to CH.
@@ -112,6 +128,10 @@ class AutoARIMA(BaseForecaster):
         return None
 
     def _fit(self, y: pd.Series, X: pd.DataFrame | None) -> None:
+        if self.engine not in ENGINES:
+            raise InputError(
+                f"{self.name}: engine must be one of {', '.join(ENGINES)}, got {self.engine!r}"
+            )
         seasonal = self.sp_ > 1
         D = self._seasonal_d(y.to_numpy()) if seasonal else 0
         approx = self.approximation
@@ -119,6 +139,7 @@ class AutoARIMA(BaseForecaster):
             approx = len(y) > 150 or self.sp_ > 12
         self.approximated_ = bool(approx and self.stepwise)
         if self.approximated_:
+            self.search_engine_ = "css"  # unless it falls back to the exact search
             self.result_ = self._fit_approximated(y, X, D)
         else:
             self.result_ = self._fit_exact(y, X, D, seasonal)
@@ -133,6 +154,77 @@ class AutoARIMA(BaseForecaster):
         )
 
     def _fit_exact(
+        self, y: pd.Series, X: pd.DataFrame | None, D: int | None, seasonal: bool
+    ) -> pm.ARIMA:
+        if self.engine == "numba" and X is None and self.stepwise:
+            fitted = self._fit_compiled(y, D)
+            if fitted is not None:
+                self.search_engine_ = "numba"
+                return fitted
+        self.search_engine_ = "pmdarima"
+        return self._fit_pmdarima(y, X, D, seasonal)
+
+    def _fit_compiled(self, y: pd.Series, D: int | None) -> pm.ARIMA | None:
+        """pmdarima's ``auto_arima`` without regressors, its candidates fitted by the compiled
+        likelihood (:func:`models._arima_ml.ml_search`); ``None`` where pmdarima handles the
+        data specially (constant data or differences, too few of them, no seasonal test)."""
+        # imported here: numba and its compiled functions load only when used
+        from models._arima_ml import ml_search
+
+        yv = y.to_numpy(dtype=float)
+        n, m = len(yv), self.sp_
+        seasonal = m > 1
+        if pm.arima.utils.is_constant(yv) or (seasonal and D is None):
+            return None
+        D = int(D or 0) if seasonal else 0
+        dx = pm.utils.diff(yv, lag=m, differences=D) if D else yv
+        d = self.d
+        if d is None:
+            d = int(pm.arima.ndiffs(dx, test="kpss", alpha=0.05, max_d=2)) if len(dx) else 0
+        dx = pm.utils.diff(dx, lag=1, differences=d) if d else dx
+        if len(dx) < 3 or pm.arima.utils.is_constant(dx):
+            return None
+        maxima, start = self._search_limits(n, m)
+        # pmdarima's constant rule: d + D in (0, 1), with D counted as -1 for non-seasonal data
+        constant = d + (D if seasonal else -1) in (0, 1)
+        ranked = ml_search(
+            yv, d, D, m if seasonal else 1, start, maxima, constant, self.information_criterion
+        )
+        self.candidates_ = len(ranked)
+        for cand in ranked:  # the best, fitted by pmdarima (statsmodels) as its search would
+            model = pm.ARIMA(
+                order=cand.order,
+                seasonal_order=cand.seasonal_order,
+                with_intercept=cand.constant,
+                suppress_warnings=True,
+            )
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                try:
+                    return model.fit(yv, cov_type="none")
+                except (ValueError, np.linalg.LinAlgError) as exc:
+                    log.debug("auto_arima: ML fit of %s failed: %s", cand, exc)
+        raise ModelRefusal("auto_arima: no ARIMA model could be fitted")
+
+    def _search_limits(
+        self, n: int, m: int
+    ) -> tuple[tuple[int, int, int, int], tuple[int, int, int, int]]:
+        """Largest and starting ``(p, q, P, Q)`` of the stepwise search on ``n`` observations,
+        as pmdarima (and R) limit them."""
+        seasonal = m > 1
+        max_p = int(min(self.max_p, n // 3))
+        max_q = int(min(self.max_q, n // 3))
+        max_P, max_Q = (self.max_P, self.max_Q) if seasonal else (0, 0)
+        if seasonal and max_P > 0:
+            max_p = min(max_p, m - 1)
+        if seasonal and max_Q > 0:
+            max_q = min(max_q, m - 1)
+        start = (min(2, max_p), min(2, max_q), min(1, max_P), min(1, max_Q))
+        if n < 10:
+            start = (min(start[0], 1), min(start[1], 1), 0, 0)
+        return (max_p, max_q, max_P, max_Q), start
+
+    def _fit_pmdarima(
         self, y: pd.Series, X: pd.DataFrame | None, D: int | None, seasonal: bool
     ) -> pm.ARIMA:
         with warnings.catch_warnings():
@@ -194,23 +286,14 @@ class AutoARIMA(BaseForecaster):
         dx = pm.utils.diff(dx, lag=1, differences=d) if d else dx
         if len(dx) < 3 or pm.arima.utils.is_constant(dx):
             return self._fit_exact(y, X, D, seasonal)
-        max_p = int(min(self.max_p, n // 3))
-        max_q = int(min(self.max_q, n // 3))
-        max_P, max_Q = (self.max_P, self.max_Q) if seasonal else (0, 0)
-        if seasonal and max_P > 0:
-            max_p = min(max_p, m - 1)
-        if seasonal and max_Q > 0:
-            max_q = min(max_q, m - 1)
-        start = (min(2, max_p), min(2, max_q), min(1, max_P), min(1, max_Q))
-        if n < 10:
-            start = (min(start[0], 1), min(start[1], 1), 0, 0)
+        maxima, start = self._search_limits(n, m)
         ranked = stepwise(
             np.ascontiguousarray(dx, dtype=float),
             d,
             D if seasonal else 0,
             m if seasonal else 1,
             start,
-            (max_p, max_q, max_P, max_Q),
+            maxima,
             criterion=self.information_criterion,
             n_star=n - d - D * m,
             n_exog=0 if Xv is None else Xv.shape[1],

@@ -1,7 +1,7 @@
 """Compile the numba kernels into numba's on-disk cache, once per version of their source.
 
-ETS (:mod:`models._ets_fast`), CES (:mod:`models._ces_fast`) and the approximate auto-ARIMA
-search (:mod:`models._arima_search`) run numba-compiled kernels kept on disk (``cache=True``, in
+ETS (:mod:`models._ets_fast`), CES (:mod:`models._ces_fast`), the approximate auto-ARIMA
+search (:mod:`models._arima_search`) and the exact one's likelihood (:mod:`models._arima_ml`) run numba-compiled kernels kept on disk (``cache=True``, in
 ``__pycache__`` beside their source). The first process to call a kernel compiles it: about 25 s
 for all of them on 2 cores, paid by each worker process of a quarterly run on a fresh checkout.
 Every later process loads the compiled code in well under a second. ``make`` runs this module
@@ -22,7 +22,7 @@ import warnings
 log = logging.getLogger("models.precompile")
 
 #: the models whose fits, updates and forecasts call the compiled kernels
-MODELS = ("ets", "ces", "auto_arima_approx")
+MODELS = ("ets", "ces", "auto_arima_approx", "auto_arima")
 
 
 def main() -> int:

@@ -15,6 +15,8 @@ RUN_KERNELS = [
     "_arima_search._css",
     "_arima_search._coefficients",
     "_arima_search._bfgs",
+    "_arima_search._lag_poly",
+    "_arima_ml._objective",  # with _loglike, _lyapunov and _matmul compiled into it
 ]
 
 
