@@ -13,6 +13,7 @@ lines instead of measured with ``tight_layout``, and periods are plotted at inte
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 from matplotlib.ticker import MaxNLocator
 
 _RECON_NOTE = (
@@ -96,13 +98,12 @@ def _has_offset(ax: Axes) -> bool:
     return bool(fmt.get_offset())
 
 
-def _title(ax: Axes, text: str, fontsize: float) -> float:
+def _title(ax: Axes, text: str, fontsize: float) -> tuple[float, Text]:
     """Left-aligned axes title at a fixed height; returns the inches it was raised to clear the
-    y axis' offset text. (An explicit y skips matplotlib's per-draw search for a clear spot,
-    which measures the tick labels.) Call after the data are plotted."""
+    y axis' offset text, and the title. (An explicit y skips matplotlib's per-draw search for a
+    clear spot, which measures the tick labels.) Call after the data are plotted."""
     raise_by = _OFFSET_PAD if _has_offset(ax) else 0.0
-    ax.set_title(text, fontsize=fontsize, loc="left", y=1.0, pad=5 + raise_by * 72)
-    return raise_by
+    return raise_by, ax.set_title(text, fontsize=fontsize, loc="left", y=1.0, pad=5 + raise_by * 72)
 
 
 def _fixed_axis_labels(fig: Figure, ax: Axes) -> None:
@@ -192,6 +193,100 @@ def _finish_panels(fig: Figure, path: Path, title: str, subtitle: str, reconstru
     return _save(fig, path)
 
 
+_SHADES = {0: "#c6dbef", 1: "#6baed6", 2: "#2171b5"}  # widest band first
+_MEAN_STYLE: dict[str, Any] = {"color": "#08306b", "lw": 1.8, "marker": "o", "ms": 3}
+
+
+def _levels(forecast: pd.DataFrame) -> list[int]:
+    return sorted((int(c[3:]) for c in forecast.columns if c.startswith("lo_")), reverse=True)
+
+
+def _draw_forecast(ax: Axes, forecast: pd.DataFrame) -> list[Any]:
+    """The forecast's bands (widest first) and mean on ``ax``; returns the artists."""
+    x = _pos(forecast.index)
+    out: list[Any] = []
+    for i, lv in enumerate(_levels(forecast)):
+        out.append(
+            ax.fill_between(
+                x,
+                forecast[f"lo_{lv}"].to_numpy(),
+                forecast[f"hi_{lv}"].to_numpy(),
+                color=_SHADES.get(i, "#9ecae1"),
+                alpha=0.8,
+                lw=0,
+                label=f"{lv}% interval",
+            )
+        )
+    out += ax.plot(x, forecast["mean"].to_numpy(), label="forecast", **_MEAN_STYLE)
+    return out
+
+
+def _fan_frame(
+    history: pd.Series,
+    forecasts: list[pd.DataFrame],
+    title: str,
+    subtitle: str,
+    reconstructed: bool,
+    history_periods: int,
+    draw: bool,
+) -> tuple[Figure, Axes, Text]:
+    """A fan chart's figure: the history, period ticks spanning the forecasts, the title, note,
+    grid, legend and margins; the forecasts drawn too when ``draw``, otherwise only their
+    range fixes the axes (their legend entries are stand-ins)."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    fig, axes = _new_figure(8, 4.2)
+    ax = axes[0, 0]
+    hist = history.iloc[-history_periods:]
+    ax.plot(_pos(hist.index), hist.to_numpy(), color="black", lw=1.6, label="history")
+    if draw:
+        for fc in forecasts:
+            _draw_forecast(ax, fc)
+        ax.legend(fontsize=7, loc="upper left")
+    else:
+        cols = [
+            [c for c in fc.columns if c == "mean" or c[:3] in ("lo_", "hi_")] for fc in forecasts
+        ]
+        values = np.concatenate(
+            [hist.to_numpy(dtype=float)]
+            + [fc[c].to_numpy(dtype=float).ravel() for fc, c in zip(forecasts, cols, strict=True)]
+        )
+        values = values[np.isfinite(values)]
+        xs = np.concatenate([_pos(hist.index)] + [_pos(fc.index) for fc in forecasts])
+        lo, hi = float(values.min()), float(values.max())
+        pad = 0.05 * (hi - lo) or 0.05 * max(abs(hi), 1.0)  # matplotlib's own 5% margins
+        ax.set_ylim(lo - pad, hi + pad)
+        span = float(xs.max() - xs.min()) or 1.0
+        ax.set_xlim(float(xs.min()) - 0.05 * span, float(xs.max()) + 0.05 * span)
+        levels = _levels(forecasts[0]) if forecasts else []
+        handles: list[Any] = [Line2D([], [], color="black", lw=1.6, label="history")]
+        handles += [
+            Patch(color=_SHADES.get(i, "#9ecae1"), alpha=0.8, lw=0, label=f"{lv}% interval")
+            for i, lv in enumerate(levels)
+        ]
+        handles.append(Line2D([], [], label="forecast", **_MEAN_STYLE))
+        ax.legend(handles=handles, fontsize=7, loc="upper left")
+    _period_ticks(ax, hist.index, *[fc.index for fc in forecasts])
+    raised, title_text = _title(ax, title, 10)
+    note = _note(reconstructed, subtitle)
+    if note:
+        fig.text(
+            0.01, 0.01, note, fontsize=7, color=_RED if reconstructed else "#444444", va="bottom"
+        )
+    ax.set_axisbelow(True)  # grid under the bands (and drawn once, under each chart's)
+    ax.grid(alpha=0.3)
+    _margins(
+        fig,
+        left=0.75,
+        right=0.2,
+        top=0.2 + _lines(title) * 10 * _LINE + raised,
+        bottom=0.4 + _lines(note) * 7 * _LINE,
+    )
+    _fixed_axis_labels(fig, ax)
+    return fig, ax, title_text
+
+
 def _fan_figure(
     history: pd.Series,
     forecast: pd.DataFrame,
@@ -201,43 +296,9 @@ def _fan_figure(
     history_periods: int = 24,
 ) -> Figure:
     """The fan chart's figure, not yet saved (see :func:`fan_chart`)."""
-    fig, axes = _new_figure(8, 4.2)
-    ax = axes[0, 0]
-    hist = history.iloc[-history_periods:]
-    ax.plot(_pos(hist.index), hist.to_numpy(), color="black", lw=1.6, label="history")
-    levels = sorted((int(c[3:]) for c in forecast.columns if c.startswith("lo_")), reverse=True)
-    x = _pos(forecast.index)
-    shades = {0: "#c6dbef", 1: "#6baed6", 2: "#2171b5"}
-    for i, lv in enumerate(levels):
-        ax.fill_between(
-            x,
-            forecast[f"lo_{lv}"].to_numpy(),
-            forecast[f"hi_{lv}"].to_numpy(),
-            color=shades.get(i, "#9ecae1"),
-            alpha=0.8,
-            lw=0,
-            label=f"{lv}% interval",
-        )
-    ax.plot(
-        x, forecast["mean"].to_numpy(), color="#08306b", lw=1.8, marker="o", ms=3, label="forecast"
+    fig, _, _ = _fan_frame(
+        history, [forecast], title, subtitle, reconstructed, history_periods, draw=True
     )
-    _period_ticks(ax, hist.index, forecast.index)
-    raised = _title(ax, title, 10)
-    note = _note(reconstructed, subtitle)
-    if note:
-        fig.text(
-            0.01, 0.01, note, fontsize=7, color=_RED if reconstructed else "#444444", va="bottom"
-        )
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="upper left")
-    _margins(
-        fig,
-        left=0.75,
-        right=0.2,
-        top=0.2 + _lines(title) * 10 * _LINE + raised,
-        bottom=0.4 + _lines(note) * 7 * _LINE,
-    )
-    _fixed_axis_labels(fig, ax)
     return fig
 
 
@@ -256,6 +317,51 @@ def fan_chart(
     )
 
 
+def fan_charts(
+    history: pd.Series,
+    charts: Mapping[Path, tuple[pd.DataFrame, str]],
+    subtitle: str = "",
+    reconstructed: bool = False,
+    history_periods: int = 24,
+) -> list[Path]:
+    """Fan charts of several forecasts of one series (``path -> (forecast, title)``), on the
+    same axes so that they compare at a glance.
+
+    What they share (history, ticks, grid, legend, note) is drawn once; each chart is that
+    image with its forecast and title drawn over it (matplotlib's blitting), about a fifth of
+    the cost of a chart drawn whole. Titles should have the same number of lines (the margins
+    follow the first)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
+
+    if not charts:
+        return []
+    items = list(charts.items())
+    forecasts = [fc for _, (fc, _) in items]
+    fig, ax, title = _fan_frame(
+        history, forecasts, items[0][1][1], subtitle, reconstructed, history_periods, draw=False
+    )
+    title.set_text("")
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    background = canvas.copy_from_bbox(fig.bbox)
+    out = []
+    for path, (fc, text) in items:
+        canvas.restore_region(background)
+        title.set_text(text)
+        artists = _draw_forecast(ax, fc)
+        for artist in [*artists, title]:
+            ax.draw_artist(artist)
+        for artist in artists:
+            artist.remove()
+        width, height = canvas.get_width_height()
+        image = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        image.save(path, format="png", compress_level=3, dpi=(_DPI, _DPI))
+        out.append(path)
+    return out
+
+
 def _error_figure(table: pd.DataFrame, title: str, metric: str = "mase") -> Figure:
     """The error-by-horizon figure, not yet saved (see :func:`error_by_horizon`)."""
     df = table.assign(ase=(table["y"] - table["mean"]).abs() / table["mase_scale"])
@@ -267,7 +373,7 @@ def _error_figure(table: pd.DataFrame, title: str, metric: str = "mase") -> Figu
     ax.xaxis.set_major_locator(MaxNLocator(nbins=8, integer=True))
     ax.set_xlabel("steps ahead")
     ax.set_ylabel(metric.upper())
-    raised = _title(ax, title, 10)
+    raised, _ = _title(ax, title, 10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
     top = 0.2 + _lines(title) * 10 * _LINE + raised
@@ -445,7 +551,7 @@ def forecast_vs_actual(
         )
     if spans:
         _period_ticks(ax, *spans)
-    raised = _title(ax, title, 10)
+    raised, _ = _title(ax, title, 10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="upper left")
     top = 0.2 + _lines(title) * 10 * _LINE + raised

@@ -41,7 +41,7 @@ from pipelines import tracking
 from pipelines.backtest import BacktestResult, BacktestSpec, SeriesInput, backtest, parse_refit
 from pipelines.forecast import forecast_records
 from pipelines.metrics import champion, score_all, summary_row
-from pipelines.plots import error_by_horizon, fan_chart
+from pipelines.plots import error_by_horizon, fan_chart, fan_charts
 from pipelines.report import atomic_folder, write_summary
 
 log = logging.getLogger(__name__)
@@ -218,7 +218,7 @@ def run_quarterly(
         fitted_params = {k: params for k, (params, _) in fitted.items()}
         # the child runs' fan charts are drawn on the worker processes, and so is the report,
         # while this process logs the child runs whose charts are there (`_child_charts`)
-        charts: dict[tuple[str, str], Future[Path]] = {}
+        charts: dict[tuple[str, str], Future[list[Path]]] = {}
         if uri is not None:  # the child runs' charts
             with clock("charts"):  # only when drawn in this process (or a wait for a chart)
                 charts = _child_charts(inputs, summary, forecasts, root, workers)
@@ -300,7 +300,7 @@ def _log_children(
     bt: BacktestResult,
     scores: dict[tuple[str, str], dict[str, float]],
     fitted_params: dict[tuple[str, str], dict[str, Any]],
-    charts: dict[tuple[str, str], Future[Path]],
+    charts: dict[tuple[str, str], Future[list[Path]]],
     root: Path,
     clock: _Clock,
 ) -> None:
@@ -467,36 +467,41 @@ def _child_charts(
     forecasts: dict[tuple[str, str], pd.DataFrame],
     root: Path,
     workers: Executor | None,
-) -> dict[tuple[str, str], Future[Path]]:
+) -> dict[tuple[str, str], Future[list[Path]]]:
     """Each child run's folder under ``root`` (``<series>__<model>``) with its forecast table
-    and fan chart. The charts are drawn on the worker processes; each one's future is done when
-    its chart is there, so that its child run can be logged while the others are drawn. When
-    :func:`_charts_in_process` they are drawn here, before this returns."""
+    and fan chart. A series' charts share their axes and are drawn together
+    (:func:`pipelines.plots.fan_charts`), one task per series on the worker processes; each
+    child's future is its series', done when its charts are there, so that its child runs can
+    be logged while the next series' are drawn. When :func:`_charts_in_process` they are drawn
+    here, before this returns."""
     history = {s.id: s.y for s in inputs}
-    charts: dict[tuple[str, str], functools.partial[Path]] = {}
+    per_series: dict[str, dict[Path, tuple[pd.DataFrame, str]]] = {}
     for (sid, m), fc in forecasts.items():
-        meta = summary["data"][sid]
         folder = root / f"{sid}__{m}"
         folder.mkdir(parents=True, exist_ok=True)
         fc.reset_index().assign(period=lambda d: d["period"].astype(str)).to_csv(
             folder / "forecast.csv", index=False
         )
-        charts[(sid, m)] = functools.partial(
-            fan_chart,
+        title = f"{summary['data'][sid]['title']}\n{m} forecast"
+        per_series.setdefault(sid, {})[folder / "fan_chart.png"] = (fc, title)
+    draws: dict[str, functools.partial[list[Path]]] = {}
+    for sid, charts in per_series.items():
+        meta = summary["data"][sid]
+        draws[sid] = functools.partial(
+            fan_charts,
             history[sid],
-            fc,
-            folder / "fan_chart.png",
-            title=f"{meta['title']}\n{m} forecast",
+            charts,
             subtitle=f"Source: {meta['source']}; vintage {meta['vintage']}",
             reconstructed=bool(meta["reconstructed"]),
         )
-    if workers is not None and not _charts_in_process(len(charts)):
-        return {k: workers.submit(draw) for k, draw in charts.items()}
-    done: dict[tuple[str, str], Future[Path]] = {}
-    for k, draw in charts.items():
-        done[k] = Future()
-        done[k].set_result(draw())
-    return done
+    done: dict[str, Future[list[Path]]] = {}
+    if workers is not None and not _charts_in_process(len(forecasts)):
+        done = {sid: workers.submit(draw) for sid, draw in draws.items()}
+    else:
+        for sid, draw in draws.items():
+            done[sid] = Future()
+            done[sid].set_result(draw())
+    return {(sid, m): done[sid] for (sid, m) in forecasts}
 
 
 @contextlib.contextmanager

@@ -171,3 +171,35 @@ def test_large_values_raise_the_title_over_the_offset_text(quarterly):
     small = plots._fan_figure(y, fc, "Small")
     assert plots._has_offset(fig.axes[0]) and not plots._has_offset(small.axes[0])
     assert fig.subplotpars.top < small.subplotpars.top  # more room above the axes
+
+
+def test_fan_charts_share_axes_and_match_a_whole_drawing(tmp_path, quarterly):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
+
+    y, fc = quarterly
+    wide = fc.assign(lo_95=fc["lo_95"] - 30.0, hi_95=fc["hi_95"] + 30.0)
+    charts = {
+        tmp_path / "a" / "fan_chart.png": (fc, "Title\nnarrow forecast"),
+        tmp_path / "b" / "fan_chart.png": (wide, "Title\nwide forecast"),
+    }
+    out = plots.fan_charts(y, charts, subtitle="Source: test", reconstructed=True)
+    assert out == list(charts)
+    images = [np.asarray(Image.open(p)) for p in out]
+    assert all(_is_png(p) for p in out) and images[0].shape == images[1].shape == (420, 800, 4)
+    # each chart is the whole figure drawn at once with the shared axes: the shared part drawn
+    # once and the chart's own forecast and title drawn over it change no pixel
+    for (path, (forecast, title)), got in zip(charts.items(), images, strict=True):
+        fig, ax, text = plots._fan_frame(
+            y, [fc, wide], "Title\nnarrow forecast", "Source: test", True, 24, draw=False
+        )
+        plots._draw_forecast(ax, forecast)
+        text.set_text(title)
+        canvas = FigureCanvasAgg(fig)
+        canvas.draw()
+        np.testing.assert_array_equal(got, np.asarray(canvas.buffer_rgba()), err_msg=str(path))
+    # the narrow forecast's chart is scaled to the wide one's bands: same y axis on both
+    fig, ax, _ = plots._fan_frame(y, [fc, wide], "T\nx", "", False, 24, draw=False)
+    assert ax.get_ylim()[0] < wide["lo_95"].min() < fc["lo_95"].min()
+    assert ax.get_ylim()[1] > wide["hi_95"].max()
+    assert plots.fan_charts(y, {}) == []
