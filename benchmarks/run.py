@@ -959,8 +959,10 @@ def markdown(res: dict[str, Any]) -> str:
             f"pmdarima loop: {p['pmdarima_seconds']:.1f} s. Our numba compile (or cache load) "
             f"before timing: {_f(p.get('numba_compile_seconds'), 1)} s.",
             "",
-            "`auto_arima` runs pmdarima's search (ML for every candidate); `auto_arima_approx` is R's "
-            "approximation (candidates compared on CSS fits, the chosen order estimated by ML).",
+            "`auto_arima` runs pmdarima's stepwise search (ML for every candidate; since the "
+            '2026-11-28 evening run with the compiled likelihood, `engine="numba"`); '
+            "`auto_arima_approx` is R's approximation (candidates compared on CSS fits, the chosen "
+            "order estimated by ML).",
             "",
             "| ours | n_jobs | wall s | speed-up | MASE ours | MASE pmdarima | sMAPE ours | sMAPE pmdarima |",
             "|---|---|---|---|---|---|---|---|",
