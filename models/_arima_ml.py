@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numba import njit
@@ -201,35 +202,20 @@ def _loglike(
 
 
 @njit(cache=True)
-def _objective(
-    x: np.ndarray,
-    y: np.ndarray,
-    design: np.ndarray,
-    T0: np.ndarray,
-    R0: np.ndarray,
-    k_diff: int,
-    p: int,
-    q: int,
-    P: int,
-    Q: int,
-    m: int,
-    const: bool,
-    burn: int,
-    init_var: float,
-    eps: float,
-) -> tuple[float, np.ndarray]:
+def _objective(x: np.ndarray, eps: float, *model: Any) -> tuple[float, np.ndarray]:
     """``-loglike / nobs`` and its forward-difference gradient, as scipy's L-BFGS-B computes it
     with ``approx_grad=True, epsilon=eps`` (step ``eps``; the difference divided by the step as
     represented, ``(x + eps) - x``), so that the optimizer takes the same path in one compiled
-    call per iteration instead of ``k + 1`` Python ones."""
-    nobs = y.shape[0]
-    f0 = -_loglike(x, y, design, T0, R0, k_diff, p, q, P, Q, m, const, burn, init_var) / nobs
+    call per iteration instead of ``k + 1`` Python ones. ``model``: :func:`_loglike`'s arguments
+    after ``x``."""
+    nobs = model[0].shape[0]
+    f0 = -_loglike(x, *model) / nobs
     g = np.empty(x.shape[0])
     xh = x.copy()
     for i in range(x.shape[0]):
         xh[i] = x[i] + eps
         dx = xh[i] - x[i]
-        f = -_loglike(xh, y, design, T0, R0, k_diff, p, q, P, Q, m, const, burn, init_var) / nobs
+        f = -_loglike(xh, *model) / nobs
         g[i] = (f - f0) / dx
         xh[i] = x[i]
     return f0, g
@@ -303,12 +289,10 @@ def fit_candidate(
     yv = np.ascontiguousarray(y, dtype=float)
     nobs = yv.shape[0]
     burn = int(mod.loglikelihood_burn)
-    args = (yv, design, T0, R0, k_diff, p, q, P, Q, max(m, 1), constant, burn)
     init_var = float(mod.ssm.initial_variance)
+    model = (yv, design, T0, R0, k_diff, p, q, P, Q, max(m, 1), constant, burn, init_var)
 
-    xopt, fopt, info = fmin_l_bfgs_b(
-        _objective, x0, args=(*args, init_var, LBFGS_EPSILON), maxiter=MAXITER
-    )
+    xopt, fopt, info = fmin_l_bfgs_b(_objective, x0, args=(LBFGS_EPSILON, *model), maxiter=MAXITER)
     params = np.asarray(mod.transform_params(xopt), dtype=float)
     llf = -float(fopt) * nobs
     n_params = params.shape[0]

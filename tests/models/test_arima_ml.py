@@ -91,7 +91,7 @@ def test_objective_gradient_is_scipys_forward_difference():
         design, T0, R0, kd = _layout(mod)
     args = (y, design, T0, R0, kd, 1, 1, 0, 1, 4, False, int(mod.loglikelihood_burn), 1e6)
     x = np.array([0.3, -0.2, 0.1, 1.1])
-    f0, g = _objective(x, *args, 1e-5)
+    f0, g = _objective(x, 1e-5, *args)
     assert f0 == pytest.approx(-mod.loglike(x, transformed=False) / len(y), rel=1e-9)
     for i in range(len(x)):
         xh = x.copy()
