@@ -258,6 +258,21 @@ def _max_inverse_root(poly: np.ndarray) -> float:
     return float(np.max(np.abs(1.0 / np.polynomial.polynomial.polyroots(c))))
 
 
+def layout(mod: Any, params: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """What :func:`_loglike` needs of a statsmodels ``SARIMAX``: the design vector, the
+    transition matrix and selection vector with the ARMA coefficients' places zeroed (the
+    likelihood fills them), and the size of the differencing block. ``params``: any valid
+    parameters (they fill the matrices' fixed entries)."""
+    k_diff, k = mod._k_states_diff, mod.k_states
+    mod.update(params)
+    design = np.ascontiguousarray(mod.ssm["design"].reshape(k), dtype=float)
+    T0 = np.array(mod.ssm["transition"].reshape(k, k), dtype=float)
+    T0[k_diff:, k_diff] = 0.0
+    R0 = np.array(mod.ssm["selection"].reshape(k), dtype=float)
+    R0[k_diff + 1 :] = 0.0
+    return design, T0, R0, k_diff
+
+
 def fit_candidate(
     y: np.ndarray,
     order: tuple[int, int, int],
@@ -279,13 +294,7 @@ def fit_candidate(
         )
         start = mod.start_params
         x0 = mod.untransform_params(start)
-    k_diff, k = mod._k_states_diff, mod.k_states
-    mod.update(start)  # the fixed entries of the matrices
-    design = np.ascontiguousarray(mod.ssm["design"].reshape(k), dtype=float)
-    T0 = np.array(mod.ssm["transition"].reshape(k, k), dtype=float)
-    T0[k_diff:, k_diff] = 0.0
-    R0 = np.array(mod.ssm["selection"].reshape(k), dtype=float)
-    R0[k_diff + 1 :] = 0.0
+    design, T0, R0, k_diff = layout(mod, start)
     yv = np.ascontiguousarray(y, dtype=float)
     nobs = yv.shape[0]
     burn = int(mod.loglikelihood_burn)

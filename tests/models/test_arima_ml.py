@@ -14,7 +14,7 @@ from statsmodels.tsa.statespace.sarimax import SARIMAX
 
 from features.catalog import load
 from features.errors import InputError
-from models._arima_ml import _loglike, _objective, fit_candidate, root_test
+from models._arima_ml import _loglike, _objective, fit_candidate, layout, root_test
 from models.auto_arima import AutoARIMA
 from tests.models._data import ausbeer
 
@@ -38,17 +38,6 @@ def _series(n: int = 48, seed: int = 1) -> np.ndarray:
     return np.cumsum(rng.normal(size=n)) + 0.3 * np.tile([1.0, -2.0, 0.5, 0.5], n // 4) + 50.0
 
 
-def _layout(mod: SARIMAX) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    k, kd = mod.k_states, mod._k_states_diff
-    mod.update(mod.start_params)
-    design = np.asarray(mod.ssm["design"].reshape(k), dtype=float)
-    T0 = np.array(mod.ssm["transition"].reshape(k, k), dtype=float)
-    T0[kd:, kd] = 0.0
-    R0 = np.array(mod.ssm["selection"].reshape(k), dtype=float)
-    R0[kd + 1 :] = 0.0
-    return design, T0, R0, kd
-
-
 @pytest.mark.parametrize(("order", "sorder", "const"), MODELS)
 def test_loglike_equals_statsmodels_sarimax(order, sorder, const):
     # the reference: statsmodels' SARIMAX.loglike at unconstrained parameters (what the
@@ -57,7 +46,7 @@ def test_loglike_equals_statsmodels_sarimax(order, sorder, const):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         mod = SARIMAX(y, order=order, seasonal_order=sorder, trend="c" if const else None)
-        design, T0, R0, kd = _layout(mod)
+        design, T0, R0, kd = layout(mod, mod.start_params)
     rng = np.random.default_rng(7)
     for _ in range(4):
         x = rng.normal(size=len(mod.param_names)) * 0.7
@@ -88,7 +77,7 @@ def test_objective_gradient_is_scipys_forward_difference():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         mod = SARIMAX(y, order=order, seasonal_order=sorder)
-        design, T0, R0, kd = _layout(mod)
+        design, T0, R0, kd = layout(mod, mod.start_params)
     args = (y, design, T0, R0, kd, 1, 1, 0, 1, 4, False, int(mod.loglikelihood_burn), 1e6)
     x = np.array([0.3, -0.2, 0.1, 1.1])
     f0, g = _objective(x, 1e-5, *args)
