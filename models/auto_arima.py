@@ -42,6 +42,7 @@ from features.errors import InputError
 from models.base import BaseForecaster, ModelRefusal, _fmt_level, with_defaults
 
 if TYPE_CHECKING:
+    from models._arima_ml import MLCandidate
     from models._arima_search import Candidate
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,30 @@ CRITERIA = ("aicc", "aic", "bic", "hqic")
 _MIN_ROOT = 1.01
 #: an ML fit whose innovation variance is below this share of the data's variance is degenerate
 _MIN_VARIANCE_RATIO = 1e-8
+
+
+def _fit_order(
+    y: np.ndarray,
+    X: np.ndarray | None,
+    cand: Candidate | MLCandidate,
+    start_params: np.ndarray | None = None,
+) -> pm.ARIMA | None:
+    """pmdarima's ML fit of one candidate's orders and constant (from ``start_params``, or
+    statsmodels' own start); ``None`` when statsmodels cannot fit it."""
+    model = pm.ARIMA(
+        order=cand.order,
+        seasonal_order=cand.seasonal_order,
+        with_intercept=cand.constant,
+        start_params=start_params,
+        suppress_warnings=True,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return model.fit(y, X=X, cov_type="none")
+        except (ValueError, np.linalg.LinAlgError) as exc:
+            log.debug("auto_arima: ML fit of %s failed: %s", cand, exc)
+            return None
 
 
 class AutoARIMA(BaseForecaster):
@@ -186,13 +211,10 @@ class AutoARIMA(BaseForecaster):
         if pm.arima.utils.is_constant(yv) or (seasonal and D is None):
             return None
         D = int(D or 0) if seasonal else 0
-        dx = pm.utils.diff(yv, lag=m, differences=D) if D else yv
-        d = self.d
-        if d is None:
-            d = int(pm.arima.ndiffs(dx, test="kpss", alpha=0.05, max_d=2)) if len(dx) else 0
-        dx = pm.utils.diff(dx, lag=1, differences=d) if d else dx
-        if len(dx) < 3 or pm.arima.utils.is_constant(dx):
+        differenced = self._differences(yv, D, m)
+        if differenced is None:
             return None
+        d, _ = differenced
         maxima, start = self._search_limits(n, m)
         # pmdarima's constant rule: d + D in (0, 1), with D counted as -1 for non-seasonal data
         constant = d + (D if seasonal else -1) in (0, 1)
@@ -201,18 +223,9 @@ class AutoARIMA(BaseForecaster):
         )
         self.candidates_ = len(ranked)
         for cand in ranked:  # the best, fitted by pmdarima (statsmodels) as its search would
-            model = pm.ARIMA(
-                order=cand.order,
-                seasonal_order=cand.seasonal_order,
-                with_intercept=cand.constant,
-                suppress_warnings=True,
-            )
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                try:
-                    return model.fit(yv, cov_type="none")
-                except (ValueError, np.linalg.LinAlgError) as exc:
-                    log.debug("auto_arima: ML fit of %s failed: %s", cand, exc)
+            fitted = _fit_order(yv, None, cand)
+            if fitted is not None:
+                return fitted
         raise ModelRefusal("auto_arima: no ARIMA model could be fitted")
 
     def _search_limits(
@@ -232,6 +245,19 @@ class AutoARIMA(BaseForecaster):
         if n < 10:
             start = (min(start[0], 1), min(start[1], 1), 0, 0)
         return (max_p, max_q, max_P, max_Q), start
+
+    def _differences(self, x: np.ndarray, D: int, m: int) -> tuple[int, np.ndarray] | None:
+        """``d`` (given, or pmdarima's KPSS test on the seasonally differenced ``x``) and the
+        differenced series; ``None`` when fewer than 3 differences are left or they are
+        constant (pmdarima handles those itself)."""
+        dx = pm.utils.diff(x, lag=m, differences=D) if D else x
+        d = self.d
+        if d is None:
+            d = int(pm.arima.ndiffs(dx, test="kpss", alpha=0.05, max_d=2)) if len(dx) else 0
+        dx = pm.utils.diff(dx, lag=1, differences=d) if d else dx
+        if len(dx) < 3 or pm.arima.utils.is_constant(dx):
+            return None
+        return d, dx
 
     def _fit_pmdarima(
         self, y: pd.Series, X: pd.DataFrame | None, D: int | None, seasonal: bool
@@ -288,13 +314,10 @@ class AutoARIMA(BaseForecaster):
             design = np.column_stack([np.ones(n), Xv])
             coef = np.linalg.lstsq(design, yv, rcond=None)[0]
             xx, beta = yv - design @ coef, coef[1:]
-        dx = pm.utils.diff(xx, lag=m, differences=D) if D else xx
-        d = self.d
-        if d is None:
-            d = int(pm.arima.ndiffs(dx, test="kpss", alpha=0.05, max_d=2)) if len(dx) else 0
-        dx = pm.utils.diff(dx, lag=1, differences=d) if d else dx
-        if len(dx) < 3 or pm.arima.utils.is_constant(dx):
+        differenced = self._differences(xx, D, m)
+        if differenced is None:
             return self._fit_exact(y, X, D, seasonal)
+        d, dx = differenced
         maxima, start = self._search_limits(n, m)
         ranked = stepwise(
             np.ascontiguousarray(dx, dtype=float),
@@ -319,20 +342,9 @@ class AutoARIMA(BaseForecaster):
     def _ml_fit(
         y: np.ndarray, X: np.ndarray | None, cand: Candidate, beta: np.ndarray | None
     ) -> pm.ARIMA | None:
-        model = pm.ARIMA(
-            order=cand.order,
-            seasonal_order=cand.seasonal_order,
-            with_intercept=cand.constant,
-            start_params=cand.start_params(beta),
-            suppress_warnings=True,
-        )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            try:
-                model.fit(y, X=X, cov_type="none")
-            except (ValueError, np.linalg.LinAlgError) as exc:
-                log.debug("auto_arima: ML fit of %s failed: %s", cand, exc)
-                return None
+        model = _fit_order(y, X, cand, cand.start_params(beta))
+        if model is None:
+            return None
         res = model.arima_res_
         if not np.isfinite(res.llf):
             return None
