@@ -389,7 +389,7 @@ def error_by_horizon(table: pd.DataFrame, path: Path, title: str, metric: str = 
 
 def _bands(ax: Axes, forecast: pd.DataFrame, color: str = "#2171b5", label: str = "") -> None:
     x = _pos(forecast.index)
-    levels = sorted((int(c[3:]) for c in forecast.columns if c.startswith("lo_")), reverse=True)
+    levels = _levels(forecast)
     for i, lv in enumerate(levels):
         ax.fill_between(
             x,
