@@ -75,7 +75,7 @@ import contextlib
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -407,17 +407,21 @@ def _map(
     n_jobs: int,
     scheduler: Any,
     workers: Executor | None = None,
-) -> list[Any]:
+) -> Iterator[Any]:
+    """The tasks' results in task order, each as soon as it and those before it are done."""
     if backend == "dask":
-        return _map_dask(tasks, scheduler)
-    if workers is not None:
-        return list(workers.map(_run_task, tasks))
-    if n_jobs == 1 or len(tasks) <= 1:
-        return [_run_task(t) for t in tasks]
-    return list(Parallel(n_jobs=n_jobs)(delayed(_run_task)(t) for t in tasks))
+        yield from _map_dask(tasks, scheduler)
+    elif workers is not None:
+        yield from workers.map(_run_task, tasks)
+    elif n_jobs == 1 or len(tasks) <= 1:
+        yield from (_run_task(t) for t in tasks)
+    else:
+        yield from Parallel(n_jobs=n_jobs, return_as="generator")(
+            delayed(_run_task)(t) for t in tasks
+        )
 
 
-def _map_dask(tasks: list[tuple[Any, ...]], scheduler: Any) -> list[Any]:
+def _map_dask(tasks: list[tuple[Any, ...]], scheduler: Any) -> Iterator[Any]:
     """Run the tasks on an existing Dask cluster; results come back in task order."""
     try:
         from distributed import Client
@@ -426,18 +430,20 @@ def _map_dask(tasks: list[tuple[Any, ...]], scheduler: Any) -> list[Any]:
     if scheduler is None:
         raise InputError("--backend dask needs --scheduler ADDRESS (an existing Dask cluster)")
     if isinstance(scheduler, Client):
-        return _gather(scheduler, tasks)
+        yield from _gather(scheduler, tasks)
+        return
     try:
         client = Client(str(scheduler), timeout="10s", set_as_default=False)
     except (OSError, TimeoutError) as exc:
         raise InputError(f"--scheduler {scheduler}: cannot connect ({exc})") from None
     with client:
-        return _gather(client, tasks)
+        yield from _gather(client, tasks)
 
 
-def _gather(client: Any, tasks: list[tuple[Any, ...]]) -> list[Any]:
+def _gather(client: Any, tasks: list[tuple[Any, ...]]) -> Iterator[Any]:
     futures = client.map(_run_task, tasks, pure=False)
-    return list(client.gather(futures))
+    for f in futures:
+        yield f.result()
 
 
 def backtest(
@@ -449,11 +455,17 @@ def backtest(
     scheduler: Any = None,
     final_horizon: int | None = None,
     workers: Executor | None = None,
+    on_series: Callable[[str, BacktestResult], None] | None = None,
 ) -> BacktestResult:
     """Backtest every model on every series (see the module docstring for the policies);
     with ``final_horizon``, also each model's forecast from the whole series that far ahead.
     ``workers``: worker processes already started (a ``concurrent.futures`` executor) to run
     the joblib backend's tasks on, instead of ``n_jobs`` new ones.
+
+    The tasks run series by series (the heavier models of a series first, so that the last
+    tasks to finish are short ones), and ``on_series(series_id, result)`` is called with each
+    series' own result as soon as its tasks are done, in series order, from the thread that
+    called this: a caller can score and log a series while the next ones run.
 
     Results do not depend on ``n_jobs`` or ``backend``: the table is sorted by series, model
     order, cutoff, h, exactly as a serial run would produce it.
@@ -467,7 +479,12 @@ def backtest(
     pairs: list[tuple[SeriesInput, BaseForecaster, list[Split]]] = []
     tasks: list[tuple[Any, ...]] = []
     owner: list[list[int]] = []  # task -> index into pairs, per model of the task's group
+    # the index of each series' first task and first pair (and, last, their counts)
+    first_task: list[int] = []
+    first_pair: list[int] = []
     for s in series:
+        first_task.append(len(tasks))
+        first_pair.append(len(pairs))
         for group in share_groups(instances):
             members: list[int] = []
             for i in group:
@@ -502,19 +519,51 @@ def backtest(
                 group_splits = [(pairs[k][1], pairs[k][2]) for k in members]
                 tasks.append(("sequence", s, group_splits, spec, final_horizon))
                 owner.append(members)
-    # heavier models first (complexity tag), so the last tasks to finish are short ones;
-    # results are put back in task order, so the order of execution changes nothing else
+    first_task.append(len(tasks))
+    first_pair.append(len(pairs))
+    # series by series, heavier models first within a series (complexity tag); results are
+    # put back in task order, so the order of execution changes nothing else
+    series_of = [j for j in range(len(series)) for _ in range(first_task[j], first_task[j + 1])]
     order = sorted(
         range(len(tasks)),
-        key=lambda i: -max(int(m.get_tag("complexity")) for m, _ in tasks[i][2]),
+        key=lambda i: (series_of[i], -max(int(m.get_tag("complexity")) for m, _ in tasks[i][2])),
     )
     done = _map([tasks[i] for i in order], backend, n_jobs, scheduler, workers)
     results: list[Any] = [None] * len(tasks)
-    for i, r in zip(order, done, strict=True):
-        results[i] = r
-    per_pair: list[list[_Origin]] = [[] for _ in pairs]
-    final_of: list[Final | None] = [None for _ in pairs]
-    for ks, r in zip(owner, results, strict=True):
+    parts: list[BacktestResult] = []
+    for j, s in enumerate(series):
+        for i in order[first_task[j] : first_task[j + 1]]:
+            results[i] = next(done)
+        part = _assemble(
+            [s.id],
+            instances,
+            range(first_pair[j], first_pair[j + 1]),
+            pairs,
+            [(owner[i], results[i]) for i in range(first_task[j], first_task[j + 1])],
+            status,
+            spec,
+        )
+        parts.append(part)
+        if on_series is not None:
+            on_series(s.id, part)
+    return combine(parts, spec)
+
+
+def _assemble(
+    series_ids: list[str],
+    instances: Sequence[BaseForecaster],
+    pair_ids: range,
+    pairs: list[tuple[SeriesInput, BaseForecaster, list[Split]]],
+    task_results: list[tuple[list[int], Any]],
+    status: dict[tuple[str, str], dict[str, Any]],
+    spec: BacktestSpec,
+) -> BacktestResult:
+    """The result of the pairs ``pair_ids`` (one series' models) from their tasks' results
+    (each with the pairs its models belong to); ``status`` already holds the pairs that had
+    no split."""
+    per_pair: dict[int, list[_Origin]] = {k: [] for k in pair_ids}
+    final_of: dict[int, Final | None] = dict.fromkeys(pair_ids)
+    for ks, r in task_results:
         for k, (origins, fin) in zip(ks, r, strict=True):
             per_pair[k].extend(origins)
             if fin is not None:
@@ -522,7 +571,9 @@ def backtest(
     frames: dict[tuple[str, str], pd.DataFrame] = {}
     seconds: dict[tuple[str, str], float] = {}
     final: dict[tuple[str, str], Final] = {}
-    for (s, m, splits), origins, fin in zip(pairs, per_pair, final_of, strict=True):
+    for k in pair_ids:
+        s, m, splits = pairs[k]
+        origins, fin = per_pair[k], final_of[k]
         key = (s.id, m.name)
         seconds[key] = float(sum(o.seconds for o in origins))
         error = next((o.error for o in origins if o.error is not None), None)
@@ -541,14 +592,29 @@ def backtest(
         frames[key] = pd.concat(
             [o.frame for o in origins if o.frame is not None], ignore_index=True
         )
-    ordered = {(s.id, m.name): None for s in series for m in instances}
-    status = {k: status[k] for k in ordered if k in status}
+    ordered = [(sid, m.name) for sid in series_ids for m in instances]
     parts = [frames[k] for k in ordered if k in frames]
     table = pd.concat(parts, ignore_index=True) if parts else _empty(spec)
-    final = {k: final[k] for k in ordered if k in final}
     return BacktestResult(
-        table=table[table_columns(spec.level)], status=status, seconds=seconds, final=final
+        table=table[table_columns(spec.level)],
+        status={k: status[k] for k in ordered if k in status},
+        seconds=seconds,
+        final={k: final[k] for k in ordered if k in final},
     )
+
+
+def combine(parts: Sequence[BacktestResult], spec: BacktestSpec | None = None) -> BacktestResult:
+    """One result from the results of different series (as :func:`backtest` passes them to
+    ``on_series``), in the order given: the same as backtesting the series together."""
+    tables = [p.table for p in parts if len(p.table)]
+    spec = spec or BacktestSpec()
+    table = pd.concat(tables, ignore_index=True) if tables else _empty(spec)
+    out = BacktestResult(table=table[table_columns(spec.level)])
+    for p in parts:
+        out.status.update(p.status)
+        out.seconds.update(p.seconds)
+        out.final.update(p.final)
+    return out
 
 
 def _empty(spec: BacktestSpec) -> pd.DataFrame:

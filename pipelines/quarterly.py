@@ -1,10 +1,11 @@
 """The quarterly run: load the catalogued series, backtest every model, pick champions, forecast,
 write the report and track it all in MLflow.
 
-Computation happens first and touches nothing outside memory (with worker processes, MLflow's
-store is opened, or created on the first run, meanwhile); the report folder is then written
-atomically, and only then are runs written to MLflow (parent run + one child per series and
-model, and per scenario).
+Computation touches nothing outside memory and a temporary folder until the end: the report
+is written there and moved into place whole (atomically). Runs are written to MLflow as the
+results come: the parent run opens before the backtest ends, each (series, model) child run
+is logged as soon as its series is done, the scenarios' child runs and the report at the end;
+the parent ends FAILED if anything fails, and the report folder is then left as it was.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import json
 import logging
 import multiprocessing
 import os
+import queue
 import shutil
 import sys
 import tempfile
@@ -38,7 +40,14 @@ from models.base import ModelRefusal
 from models.registry import REGISTRY, get_model, resolve_models
 from pipelines import scenarios as scen
 from pipelines import tracking
-from pipelines.backtest import BacktestResult, BacktestSpec, SeriesInput, backtest, parse_refit
+from pipelines.backtest import (
+    BacktestResult,
+    BacktestSpec,
+    SeriesInput,
+    backtest,
+    combine,
+    parse_refit,
+)
 from pipelines.forecast import forecast_records
 from pipelines.metrics import champion, score_all, summary_row
 from pipelines.plots import error_by_horizon, fan_chart, fan_charts
@@ -158,10 +167,12 @@ def run_quarterly(
     the experiment as it was.
 
     With worker processes (``n_jobs`` other than 1) the backtest and the final fits run on
-    them while this process does what does not depend on them: the scenarios, their part of
-    the report, importing MLflow and opening (on the first run, creating) its store. Then a
-    worker writes the report while this process logs the child runs. The stages' seconds
-    (``timings``) overlap: they do not add up to the wall time.
+    them, series by series, while this process does what does not depend on them: the
+    scenarios, their part of the report, importing MLflow, opening (on the first run,
+    creating) its store and the parent run. Then, as each series' tasks end, it scores the
+    series and logs its child runs (their charts drawn here while the backtest still runs, on
+    the workers after it). A worker writes the report while the last series is logged. The
+    stages' seconds (``timings``) overlap: they do not add up to the wall time.
     """
     cfg = load_config(config_path)
     if tracking_uri is not None and not track:
@@ -173,26 +184,40 @@ def run_quarterly(
     spec = cfg.spec()
     inputs = [SeriesInput(sid, y) for sid, y in cut.items()]
     clock = _Clock()
+    summary = _summary_head(q, uri, cfg, spec, data, inputs)
+    reports_root = reports_dir or (PROJECT_ROOT / "reports")
+    report_dir = reports_root / str(q)
 
     with (
         _worker_processes(cfg.n_jobs) as workers,
         tempfile.TemporaryDirectory() as td,
         ThreadPoolExecutor(max_workers=1) as pool,
     ):
+        # each series' result as its tasks end; ``None`` once the backtest has ended or failed
+        arrived: queue.Queue[tuple[str, BacktestResult] | None] = queue.Queue()
 
         def fits() -> BacktestResult:
-            with clock("backtest"):  # with the final fits, in the same tasks
-                return backtest(
-                    inputs, models, spec, cfg.n_jobs, final_horizon=cfg.horizon, workers=workers
-                )
+            try:
+                with clock("backtest"):  # with the final fits, in the same tasks
+                    return backtest(
+                        inputs,
+                        models,
+                        spec,
+                        cfg.n_jobs,
+                        final_horizon=cfg.horizon,
+                        workers=workers,
+                        on_series=lambda sid, part: arrived.put((sid, part)),
+                    )
+            finally:
+                arrived.put(None)
 
         root = Path(td)
-        staged = root / "report"  # the scenarios' part of the report, moved in with the rest
+        staged = root / "report"  # the report, written here and moved in whole at the end
         staged.mkdir()
         # in a thread only to wait for the workers: with n_jobs 1 the fits run here, first
         running = pool.submit(fits) if workers is not None else None
-        bt = fits() if running is None else None
-        scenario_report: dict[str, Any] = {}
+        if running is None:
+            fits()
         # as of the latest data (no --quarter) the drivers keep their newer months (Brent, USD/RUB)
         with clock("scenarios"):
             engine, scenario_results, scenario_error = _scenarios(
@@ -200,84 +225,88 @@ def run_quarterly(
             )
         with clock("report"):
             if engine is not None:
-                scenario_report = scen.write_report(staged, engine, scenario_results)
-        if uri is not None:
-            with clock("tracking"):  # MLflow's import, the store's tables and the experiment
-                tracking.configure(uri)
-        if running is not None:
-            bt = running.result()
-        assert bt is not None
-        scores = score_all(bt.table)
-        summary = _summary(q, uri, cfg, spec, data, inputs, models, bt, scores)
-        # filled in as the stages end; final in run.json too
-        summary["timings"], summary["cpu_timings"] = clock.seconds, clock.cpu
-        # the models that passed and were fitted to the whole series (``_summary`` marks a
-        # failed final fit as failed)
-        fitted = {k: got for k, got in bt.final.items() if isinstance(got, tuple)}
-        forecasts = {k: fc for k, (_, fc) in fitted.items()}
-        fitted_params = {k: params for k, (params, _) in fitted.items()}
-        # the child runs' fan charts are drawn on the worker processes, and so is the report,
-        # while this process logs the child runs whose charts are there (`_child_charts`)
-        charts: dict[tuple[str, str], Future[list[Path]]] = {}
-        if uri is not None:  # the child runs' charts
-            with clock("charts"):  # only when drawn in this process (or a wait for a chart)
-                charts = _child_charts(inputs, summary, forecasts, root, workers)
-        reports_root = reports_dir or (PROJECT_ROOT / "reports")
-        report_dir = reports_root / str(q)
-        if engine is not None:
-            summary["scenarios"] = scenario_report
-        elif scenario_error:
-            summary["scenarios"] = {"error": scenario_error}
-        vintage = max(m["vintage"] for m in summary["data"].values())
-        tags = {
-            "kind": "quarterly",
-            "quarter": str(q),
-            "data_vintage": vintage,
-            "code_version": summary["code_version"],
-            "series": ",".join(cfg.series),
-            "reconstructed_inputs": ",".join(
-                s for s, m in summary["data"].items() if m["reconstructed"]
-            )
-            or "none",
-            "scenarios": ",".join(r.name for r in scenario_results) or "none",
-        }
+                summary["scenarios"] = scen.write_report(staged, engine, scenario_results)
+            elif scenario_error:
+                summary["scenarios"] = {"error": scenario_error}
         # The parent run stays open until the report is in place and logged: a failure anywhere
         # below ends it FAILED and leaves no report (the report folder appears whole or not).
         with contextlib.ExitStack() as parent:
             parent_id: str | None = None
             if uri is not None:
-                with clock("tracking"):
+                with clock("tracking"):  # MLflow's import, the store's tables, the parent run
                     parent_id = parent.enter_context(
-                        tracking.parent_run(uri, f"quarterly-{q}", tags)
+                        tracking.parent_run(
+                            uri, f"quarterly-{q}", _parent_tags(summary, cfg, scenario_results)
+                        )
                     )
-            with clock("report"), atomic_folder(report_dir) as tmp:
-                for f in staged.iterdir():  # the temporary folder may be on another device
-                    shutil.move(f, tmp / f.name)
-                write = functools.partial(_write_report, tmp, summary, cut, bt.table, forecasts)
-                # with worker processes, written there while this process logs the child runs
-                job = (
-                    workers.submit(write) if workers is not None and parent_id is not None else None
-                )
+                    _log_parent(parent_id, cfg, spec, models, inputs, summary)
+            scores: dict[tuple[str, str], dict[str, float]] = {}
+            parts: list[BacktestResult] = []
+            forecasts: dict[tuple[str, str], pd.DataFrame] = {}
+            fitted_params: dict[tuple[str, str], dict[str, Any]] = {}
+            job: Future[None] | None = None
+            while (got := arrived.get()) is not None:
+                sid, part = got
+                s = next(i for i in inputs if i.id == sid)
+                part_scores = score_all(part.table)
+                scores.update(part_scores)
+                summary["series"][sid] = _series_summary(s, summary, models, part, part_scores)
+                parts.append(part)
+                # the models that passed and were fitted to the whole series (a failed final
+                # fit is marked failed by ``_series_summary``)
+                fitted = {k: got for k, got in part.final.items() if isinstance(got, tuple)}
+                forecasts.update({k: fc for k, (_, fc) in fitted.items()})
+                fitted_params.update({k: params for k, (params, _) in fitted.items()})
+                last = len(parts) == len(inputs)
+                if last:
+                    bt = combine(parts, spec)
+                    summary["timings"], summary["cpu_timings"] = clock.seconds, clock.cpu
+                    write = functools.partial(
+                        _write_report, staged, summary, cut, bt.table, forecasts
+                    )
+                    # with worker processes, written there while this process logs the last
+                    # series' child runs
+                    if workers is not None and parent_id is not None:
+                        job = workers.submit(write)
+                if parent_id is not None:
+                    # while the backtest runs its workers are busy: the charts are drawn here
+                    busy = running is not None and not running.done() and not last
+                    with clock("charts"):  # only when drawn in this process
+                        charts = _child_charts(
+                            s,
+                            summary,
+                            {k: fc for k, fc in forecasts.items() if k[0] == sid},
+                            root,
+                            None if busy else workers,
+                        )
+                    with clock("tracking"):
+                        for m in models:
+                            if (sid, m) in charts:
+                                with clock("charts"):
+                                    charts[(sid, m)].result()
+                            tracking.log_child(
+                                _child_record(
+                                    s,
+                                    m,
+                                    summary["data"][sid],
+                                    part,
+                                    scores,
+                                    fitted_params,
+                                    spec,
+                                    root,
+                                )
+                            )
+            if running is not None:
+                running.result()  # the backtest's error, if it failed
+            assert len(parts) == len(inputs)
+            with clock("report"):
                 if job is None:
                     write()
-                if parent_id is not None:
-                    with clock("tracking"):
-                        _log_children(
-                            parent_id,
-                            cfg,
-                            spec,
-                            models,
-                            inputs,
-                            summary,
-                            bt,
-                            scores,
-                            fitted_params,
-                            charts,
-                            root,
-                            clock,
-                        )
-                if job is not None:
+                else:
                     job.result()
+                with atomic_folder(report_dir) as tmp:
+                    for f in staged.iterdir():  # the temporary folder may be on another device
+                        shutil.move(f, tmp / f.name)
             summary["report"] = str(report_dir / "summary.md")
             summary["run_id"] = parent_id
             if parent_id is not None:
@@ -290,22 +319,31 @@ def run_quarterly(
     return summary
 
 
-def _log_children(
+def _parent_tags(
+    summary: dict[str, Any], cfg: RunConfig, scenarios: list[scen.ScenarioResult]
+) -> dict[str, Any]:
+    data = summary["data"]
+    return {
+        "kind": "quarterly",
+        "quarter": summary["quarter"],
+        "data_vintage": max(m["vintage"] for m in data.values()),
+        "code_version": summary["code_version"],
+        "series": ",".join(cfg.series),
+        "reconstructed_inputs": ",".join(s for s, m in data.items() if m["reconstructed"])
+        or "none",
+        "scenarios": ",".join(r.name for r in scenarios) or "none",
+    }
+
+
+def _log_parent(
     parent_id: str,
     cfg: RunConfig,
     spec: BacktestSpec,
     models: list[str],
     inputs: list[SeriesInput],
     summary: dict[str, Any],
-    bt: BacktestResult,
-    scores: dict[tuple[str, str], dict[str, float]],
-    fitted_params: dict[tuple[str, str], dict[str, Any]],
-    charts: dict[tuple[str, str], Future[list[Path]]],
-    root: Path,
-    clock: _Clock,
 ) -> None:
-    """The parent run's params and datasets, then a child run per (series, model), each logged
-    as soon as its chart is drawn."""
+    """The parent run's params and datasets."""
     tracking.log_batch(
         parent_id,
         params={**spec.as_params(), "horizon": cfg.horizon, "models": ",".join(models)},
@@ -313,30 +351,18 @@ def _log_children(
     for s in inputs:
         meta = summary["data"][s.id]
         tracking.log_dataset(_frame(s.y), s.id, meta["file"], meta["digest"])
-    for s in inputs:
-        meta = summary["data"][s.id]
-        for m in models:
-            if (s.id, m) in charts:
-                with clock("charts"):
-                    charts[(s.id, m)].result()
-            tracking.log_child(_child_record(s, m, meta, bt, scores, fitted_params, spec, root))
 
 
-def _summary(
+def _summary_head(
     q: pd.Period,
     uri: str | None,
     cfg: RunConfig,
     spec: BacktestSpec,
     data: dict[str, SeriesData],
     inputs: list[SeriesInput],
-    models: list[str],
-    bt: BacktestResult,
-    scores: dict[tuple[str, str], dict[str, float]],
 ) -> dict[str, Any]:
-    """The run's summary (what ``run --json`` prints): scores per series and model, the
-    champions and their forecasts. A model whose final fit failed is marked failed (``bt``'s
-    status is updated)."""
-    complexity = {m: int(REGISTRY[m].get_tag("complexity")) for m in models}
+    """The run's summary (what ``run --json`` prints) before any result: the run's settings
+    and the data; :func:`_series_summary` adds each series' scores, champion and forecast."""
     summary: dict[str, Any] = {
         "quarter": str(q),
         "code_version": tracking.code_version(),
@@ -355,24 +381,36 @@ def _summary(
         meta = data[s.id].metadata()
         meta.update(end=str(s.y.index[-1]), n_obs=len(s.y))
         summary["data"][s.id] = meta
-        per_model = {}
-        for m in models:
-            st = dict(bt.status[(s.id, m)])
-            got = bt.final.get((s.id, m))
-            if st["status"] == "ok" and isinstance(got, str):
-                st = {"status": "failed", "error": got, "n_origins": st["n_origins"]}
-                bt.status[(s.id, m)] = st
-            per_model[m] = summary_row(scores.get((s.id, m), {}), st)
-        ok_scores = {m: scores[(s.id, m)] for m in models if (s.id, m) in scores and bt.ok(s.id, m)}
-        champ = champion(ok_scores, complexity)
-        fc = bt.final[(s.id, champ)] if champ else None
-        summary["series"][s.id] = {
-            "champion": champ,
-            "models": per_model,
-            "forecast": forecast_records(fc[1]) if isinstance(fc, tuple) else [],
-            "chart": f"fan_{s.id}.png" if champ else None,
-        }
     return summary
+
+
+def _series_summary(
+    s: SeriesInput,
+    summary: dict[str, Any],
+    models: list[str],
+    bt: BacktestResult,
+    scores: dict[tuple[str, str], dict[str, float]],
+) -> dict[str, Any]:
+    """One series' part of the summary: scores per model, the champion and its forecast. A
+    model whose final fit failed is marked failed (``bt``'s status is updated)."""
+    complexity = {m: int(REGISTRY[m].get_tag("complexity")) for m in models}
+    per_model = {}
+    for m in models:
+        st = dict(bt.status[(s.id, m)])
+        got = bt.final.get((s.id, m))
+        if st["status"] == "ok" and isinstance(got, str):
+            st = {"status": "failed", "error": got, "n_origins": st["n_origins"]}
+            bt.status[(s.id, m)] = st
+        per_model[m] = summary_row(scores.get((s.id, m), {}), st)
+    ok_scores = {m: scores[(s.id, m)] for m in models if (s.id, m) in scores and bt.ok(s.id, m)}
+    champ = champion(ok_scores, complexity)
+    fc = bt.final[(s.id, champ)] if champ else None
+    return {
+        "champion": champ,
+        "models": per_model,
+        "forecast": forecast_records(fc[1]) if isinstance(fc, tuple) else [],
+        "chart": f"fan_{s.id}.png" if champ else None,
+    }
 
 
 def _scenarios(
@@ -462,46 +500,40 @@ def _write_report(
 
 
 def _child_charts(
-    inputs: list[SeriesInput],
+    s: SeriesInput,
     summary: dict[str, Any],
     forecasts: dict[tuple[str, str], pd.DataFrame],
     root: Path,
     workers: Executor | None,
 ) -> dict[tuple[str, str], Future[list[Path]]]:
-    """Each child run's folder under ``root`` (``<series>__<model>``) with its forecast table
-    and fan chart. A series' charts share their axes and are drawn together
-    (:func:`pipelines.plots.fan_charts`), one task per series on the worker processes; each
-    child's future is its series', done when its charts are there, so that its child runs can
-    be logged while the next series' are drawn. When :func:`_charts_in_process` they are drawn
+    """Each child run's folder of series ``s`` under ``root`` (``<series>__<model>``) with its
+    forecast table and fan chart. The series' charts share their axes and are drawn together
+    (:func:`pipelines.plots.fan_charts`), as one task on the worker processes; each child's
+    future is that task's. Without workers, or when :func:`_charts_in_process`, they are drawn
     here, before this returns."""
-    history = {s.id: s.y for s in inputs}
-    per_series: dict[str, dict[Path, tuple[pd.DataFrame, str]]] = {}
+    charts: dict[Path, tuple[pd.DataFrame, str]] = {}
     for (sid, m), fc in forecasts.items():
         folder = root / f"{sid}__{m}"
         folder.mkdir(parents=True, exist_ok=True)
         fc.reset_index().assign(period=lambda d: d["period"].astype(str)).to_csv(
             folder / "forecast.csv", index=False
         )
-        title = f"{summary['data'][sid]['title']}\n{m} forecast"
-        per_series.setdefault(sid, {})[folder / "fan_chart.png"] = (fc, title)
-    draws: dict[str, functools.partial[list[Path]]] = {}
-    for sid, charts in per_series.items():
-        meta = summary["data"][sid]
-        draws[sid] = functools.partial(
-            fan_charts,
-            history[sid],
-            charts,
-            subtitle=f"Source: {meta['source']}; vintage {meta['vintage']}",
-            reconstructed=bool(meta["reconstructed"]),
-        )
-    done: dict[str, Future[list[Path]]] = {}
+        charts[folder / "fan_chart.png"] = (fc, f"{summary['data'][sid]['title']}\n{m} forecast")
+    meta = summary["data"][s.id]
+    draw = functools.partial(
+        fan_charts,
+        s.y,
+        charts,
+        subtitle=f"Source: {meta['source']}; vintage {meta['vintage']}",
+        reconstructed=bool(meta["reconstructed"]),
+    )
+    done: Future[list[Path]]
     if workers is not None and not _charts_in_process(len(forecasts)):
-        done = {sid: workers.submit(draw) for sid, draw in draws.items()}
+        done = workers.submit(draw)
     else:
-        for sid, draw in draws.items():
-            done[sid] = Future()
-            done[sid].set_result(draw())
-    return {(sid, m): done[sid] for (sid, m) in forecasts}
+        done = Future()
+        done.set_result(draw())
+    return dict.fromkeys(forecasts, done)
 
 
 @contextlib.contextmanager

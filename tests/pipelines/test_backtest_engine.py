@@ -16,6 +16,7 @@ from pipelines.backtest import (
     SeriesInput,
     backtest,
     catalog_vintages,
+    combine,
     parse_refit,
     with_vintages,
 )
@@ -351,3 +352,59 @@ def test_started_worker_processes_give_the_serial_results():
     for key, (params, fc) in serial.final.items():
         assert pooled.final[key][0] == params
         pd.testing.assert_frame_equal(pooled.final[key][1], fc)
+
+
+def _same_result(a, b) -> None:
+    pd.testing.assert_frame_equal(a.table, b.table)
+    assert a.status == b.status
+    assert a.final.keys() == b.final.keys()
+    for key, got in a.final.items():
+        assert b.final[key][0] == got[0]
+        pd.testing.assert_frame_equal(b.final[key][1], got[1])
+
+
+@pytest.mark.parametrize("refit", ["always", "every:2"])
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_each_series_is_passed_on_as_soon_as_its_tasks_end(monkeypatch, refit, n_jobs):
+    """``on_series``: each series' own result, in series order, before the next series' tasks
+    run (serially: checked on the task calls); together they are the whole result. A series
+    too short for a model (``b`` for sarimax) keeps that model's failed status."""
+    import pipelines.backtest as bt_module
+
+    events: list[tuple[str, str]] = []
+    run_task = bt_module._run_task
+
+    def recorded(task):
+        events.append(("task", task[1].id))
+        return run_task(task)
+
+    if n_jobs == 1:
+        monkeypatch.setattr(bt_module, "_run_task", recorded)
+    inputs = [
+        SeriesInput("a", seasonal_series(n=32, seed=1)),
+        SeriesInput("b", seasonal_series(n=14, seed=2)),
+        SeriesInput("c", seasonal_series(n=30, seed=3)),
+    ]
+    spec = BacktestSpec(horizon=4, origins=3, refit=refit)
+    models = ["naive", "theta", "sarimax"]
+    parts = []
+
+    def on_series(sid, part):
+        events.append(("series", sid))
+        parts.append(part)
+
+    whole = backtest(inputs, models, spec, n_jobs, final_horizon=4, on_series=on_series)
+    assert [e for e in events if e[0] == "series"] == [("series", s.id) for s in inputs]
+    for (_, sid), part in zip([e for e in events if e[0] == "series"], parts, strict=True):
+        assert {k[0] for k in part.status} == {sid} and set(part.table["series"]) <= {sid}
+        assert [k[1] for k in part.status] == models
+    assert whole.status[("b", "sarimax")]["status"] == "failed"
+    if n_jobs == 1:  # a series' tasks, then the series passed on, then the next series'
+        groups = [[e for e in events if e[1] == s.id] for s in inputs]
+        assert events == [e for g in groups for e in g]
+        assert all(
+            g[-1] == ("series", s.id) and len(g) > 1 for g, s in zip(groups, inputs, strict=True)
+        )
+    _same_result(whole, combine(parts, spec))
+    separate = [backtest([s], models, spec, final_horizon=4) for s in inputs]
+    _same_result(whole, combine(separate, spec))

@@ -252,3 +252,79 @@ def test_untracked_run_writes_the_report_and_leaves_mlflow_alone(finished, monke
     assert json.loads((report / "run.json").read_text())["tracking_uri"] is None
     with pytest.raises(InputError, match="--tracking-uri goes with tracking"):
         run_quarterly(None, "sqlite:///x.db", _config(tmp), tmp / "r", track=False)
+
+
+def _two_series_with_workers(tmp_path: Path) -> Path:
+    p = tmp_path / "run2.yml"
+    p.write_text(
+        "series: [c26_output, c27_output]\nmodels: [snaive, theta]\nhorizon: 4\n"
+        "backtest: {horizon: 2, origins: 3}\nn_jobs: 2\n",
+        encoding="utf-8",
+    )
+    return p
+
+
+def _backtest_calling_back(monkeypatch, after_series):
+    """``quarterly.backtest`` whose ``on_series`` runs ``after_series(series_id)`` in the
+    backtest's thread once the run has been passed the series."""
+    from pipelines import quarterly
+
+    real = quarterly.backtest
+
+    def backtest(*args, on_series, **kwargs):
+        def passed(sid, part):
+            on_series(sid, part)
+            after_series(sid)
+
+        return real(*args, on_series=passed, **kwargs)
+
+    monkeypatch.setattr(quarterly, "backtest", backtest)
+
+
+def test_a_series_child_runs_are_logged_while_the_backtest_goes_on(tmp_path, monkeypatch):
+    """With workers, the first series' child runs are logged before the backtest ends: here the
+    backtest waits (up to a minute) after the first series for one of its child runs."""
+    import threading
+
+    logged = threading.Event()
+    waited: dict[str, bool] = {}
+    real_log_child = tracking.log_child
+
+    def log_child(record):
+        run_id = real_log_child(record)
+        if record.tags.get("series") == "c26_output":
+            logged.set()
+        return run_id
+
+    def after_series(sid):
+        if sid == "c26_output":
+            waited[sid] = logged.wait(60)
+
+    monkeypatch.setattr(tracking, "log_child", log_child)
+    _backtest_calling_back(monkeypatch, after_series)
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    summary = run_quarterly(None, uri, _two_series_with_workers(tmp_path), tmp_path / "reports")
+    assert waited == {"c26_output": True}
+    runs = tracking.read_runs(uri)
+    assert set(runs["status"]) == {"FINISHED"} and len(runs) == 1 + 2 * 2
+    assert set(summary["series"]) == {"c26_output", "c27_output"}
+
+
+def test_a_backtest_failing_after_logged_children_fails_the_parent(tmp_path, monkeypatch):
+    """The first series' child runs are logged, then the backtest fails: the parent ends
+    FAILED, no run is left RUNNING and no report is written."""
+
+    def after_series(sid):
+        if sid == "c26_output":
+            raise RuntimeError("worker lost")
+
+    _backtest_calling_back(monkeypatch, after_series)
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    with pytest.raises(RuntimeError, match="worker lost"):
+        run_quarterly(None, uri, _two_series_with_workers(tmp_path), tmp_path / "reports")
+    runs = tracking.read_runs(uri)
+    parent = runs[runs["tags.mlflow.parentRunId"].isna()]
+    assert list(parent["status"]) == ["FAILED"]
+    assert "RUNNING" not in set(runs["status"])
+    assert mlflow.active_run() is None
+    assert not (tmp_path / "reports").exists() or not any((tmp_path / "reports").iterdir())
