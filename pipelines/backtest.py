@@ -55,8 +55,10 @@ Parallelism
     combination's own cost. ``backend="joblib"`` runs them on ``n_jobs`` local
     processes; ``backend="dask"`` on an existing Dask cluster (``scheduler``: its address or a
     ``distributed.Client``). Each task limits BLAS to one thread (many small matrices: threads
-    only contend). The table and statuses do not depend on the backend or the number of
-    workers: results are put together in task order and every model is deterministic.
+    only contend). Tasks run series by series, the heavier models of a series first; a caller
+    can take each series' result as soon as its tasks end (``on_series``; the quarterly run
+    logs its child runs then). The table and statuses do not depend on the backend or the
+    number of workers: results are put together in task order and every model is deterministic.
 
 The published forecast (``final_horizon``)
     Given a horizon, each task also fits its models to the whole series and forecasts that far
