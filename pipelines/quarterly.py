@@ -250,11 +250,11 @@ def run_quarterly(
                 s = next(i for i in inputs if i.id == sid)
                 part_scores = score_all(part.table)
                 scores.update(part_scores)
-                summary["series"][sid] = _series_summary(s, summary, models, part, part_scores)
+                summary["series"][sid] = _series_summary(s, models, part, part_scores)
                 parts.append(part)
                 # the models that passed and were fitted to the whole series (a failed final
                 # fit is marked failed by ``_series_summary``)
-                fitted = {k: got for k, got in part.final.items() if isinstance(got, tuple)}
+                fitted = {k: fin for k, fin in part.final.items() if isinstance(fin, tuple)}
                 forecasts.update({k: fc for k, (_, fc) in fitted.items()})
                 fitted_params.update({k: params for k, (params, _) in fitted.items()})
                 last = len(parts) == len(inputs)
@@ -386,7 +386,6 @@ def _summary_head(
 
 def _series_summary(
     s: SeriesInput,
-    summary: dict[str, Any],
     models: list[str],
     bt: BacktestResult,
     scores: dict[tuple[str, str], dict[str, float]],
