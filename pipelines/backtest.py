@@ -537,7 +537,7 @@ def backtest(
         for i in order[first_task[j] : first_task[j + 1]]:
             results[i] = next(done)
         part = _assemble(
-            [s.id],
+            s.id,
             instances,
             range(first_pair[j], first_pair[j + 1]),
             pairs,
@@ -552,7 +552,7 @@ def backtest(
 
 
 def _assemble(
-    series_ids: list[str],
+    series_id: str,
     instances: Sequence[BaseForecaster],
     pair_ids: range,
     pairs: list[tuple[SeriesInput, BaseForecaster, list[Split]]],
@@ -560,7 +560,7 @@ def _assemble(
     status: dict[tuple[str, str], dict[str, Any]],
     spec: BacktestSpec,
 ) -> BacktestResult:
-    """The result of the pairs ``pair_ids`` (one series' models) from their tasks' results
+    """The result of series ``series_id``: of its pairs ``pair_ids``, from their tasks' results
     (each with the pairs its models belong to); ``status`` already holds the pairs that had
     no split."""
     per_pair: dict[int, list[_Origin]] = {k: [] for k in pair_ids}
@@ -594,7 +594,7 @@ def _assemble(
         frames[key] = pd.concat(
             [o.frame for o in origins if o.frame is not None], ignore_index=True
         )
-    ordered = [(sid, m.name) for sid in series_ids for m in instances]
+    ordered = [(series_id, m.name) for m in instances]
     parts = [frames[k] for k in ordered if k in frames]
     table = pd.concat(parts, ignore_index=True) if parts else _empty(spec)
     return BacktestResult(

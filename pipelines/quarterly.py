@@ -258,7 +258,7 @@ def run_quarterly(
                 forecasts.update({k: fc for k, (_, fc) in fitted.items()})
                 fitted_params.update({k: params for k, (params, _) in fitted.items()})
                 last = len(parts) == len(inputs)
-                if last:
+                if last:  # the parts as updated above (not the backtest's own result)
                     bt = combine(parts, spec)
                     summary["timings"], summary["cpu_timings"] = clock.seconds, clock.cpu
                     write = functools.partial(
