@@ -45,8 +45,9 @@ format: $(VENV)/.installed-dev  ## apply ruff format and safe fixes
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# MLflow's usage telemetry stays off unless MLFLOW_DISABLE_TELEMETRY is set (as in the CLI)
 ui: $(VENV)/.installed  ## MLflow UI on http://127.0.0.1:5000 against the project's store
-	$(BIN)/mlflow server --host 127.0.0.1 --port 5000 \
+	MLFLOW_DISABLE_TELEMETRY=$${MLFLOW_DISABLE_TELEMETRY:-true} $(BIN)/mlflow server --host 127.0.0.1 --port 5000 \
 	  --backend-store-uri sqlite:///mlruns/mlflow.db
 
 PEER_VENV := benchmarks/.venv-statsforecast

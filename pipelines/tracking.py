@@ -10,8 +10,10 @@ Layout in MLflow (experiment ``sanctioncast``):
   artifacts = backtest table, forecast table, fan chart. A model that failed leaves a child run
   with status FAILED and its reason in the ``error`` tag.
 
-Params, metrics and tags go in one ``log_batch`` call per run. Runs always end FINISHED or
-FAILED: each is opened in a context manager that marks it FAILED on any exception.
+A parent run's params, metrics and tags go in one ``log_batch`` call; a child run gets its
+tags when it is created and its params and metrics in one ``log_batch``. Runs always end
+FINISHED or FAILED: a parent is opened in a context manager that marks it FAILED on any
+exception, a child is ended FAILED when logging it fails (and the error passes on).
 
 Tracking URI: ``--tracking-uri`` > ``$MLFLOW_TRACKING_URI`` > ``sqlite:///mlruns/mlflow.db``.
 For sqlite stores, artifacts go to ``artifacts/`` beside the database file.
@@ -43,6 +45,11 @@ from features.errors import InputError
 log = logging.getLogger(__name__)
 
 DEFAULT_TRACKING_URI = "sqlite:///mlruns/mlflow.db"
+
+# MLflow 3 sends usage telemetry from background threads (and imports the Databricks SDK to do
+# so) unless told not to. sanctioncast does not report on its users to a third party by
+# default: set MLFLOW_DISABLE_TELEMETRY=false to let MLflow do so. Set before MLflow is imported.
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 EXPERIMENT = "sanctioncast"
 _SECRET_MARKERS = ("key", "token", "secret", "password")
 
@@ -166,22 +173,36 @@ def log_batch(
     MlflowClient().log_batch(run_id, metrics=ms, params=ps, tags=ts_)
 
 
-def log_dataset(
+def _dataset_input(
     frame: pd.DataFrame, name: str, source: str, digest: str, context: str = "training"
-) -> None:
-    """``mlflow.log_input`` for a series, with our own data hash as the digest."""
-    import mlflow
+) -> Any:
+    """A series as an MLflow ``DatasetInput``, with our own data hash as the digest."""
     from mlflow.data.pandas_dataset import from_pandas
+    from mlflow.entities import DatasetInput, InputTag
+    from mlflow.utils.mlflow_tags import MLFLOW_DATASET_CONTEXT
 
     with warnings.catch_warnings():
         # a relative path matches two local source types; MLflow picks the right one and warns
         warnings.filterwarnings("ignore", message=".*can be interpreted in multiple ways.*")
         ds = from_pandas(frame, source=source, name=name, digest=digest[:36])
-    mlflow.log_input(ds, context=context)
+    # what ``mlflow.log_input`` logs, for a run that need not be the active one
+    return DatasetInput(ds._to_mlflow_entity(), [InputTag(MLFLOW_DATASET_CONTEXT, context)])
 
 
-class _ChildFailed(Exception):
-    """Raised inside a child run to end it FAILED without failing the parent."""
+def log_dataset(
+    frame: pd.DataFrame, name: str, source: str, digest: str, context: str = "training"
+) -> None:
+    """``mlflow.log_input`` for a series to the active run, with our own data hash as the
+    digest."""
+    import mlflow
+    from mlflow.tracking import MlflowClient
+
+    run = mlflow.active_run()
+    if run is None:
+        raise RuntimeError("log_dataset needs an active run")
+    MlflowClient().log_inputs(
+        run.info.run_id, [_dataset_input(frame, name, source, digest, context)]
+    )
 
 
 @dataclass
@@ -208,30 +229,54 @@ def parent_run(uri: str, run_name: str, tags: Mapping[str, Any]) -> Iterator[str
         yield run.info.run_id
 
 
-def log_child(record: ChildRecord) -> str:
-    """One child run under the active parent; returns its id."""
-    import mlflow
+#: the parent's tags that say where a run comes from (user, source, git commit); a child run
+#: carries them as ``mlflow.start_run(nested=True)`` would have
+_CONTEXT_TAGS = ("mlflow.user", "mlflow.source.")
 
-    run_id = ""
+
+def log_child(record: ChildRecord) -> str:
+    """One child run under the active parent; returns its id.
+
+    The run is made with the client (``create_run`` with its tags, one ``log_batch`` for its
+    params and metrics, ``log_inputs``, the artifacts, ``set_terminated``) rather than with
+    ``mlflow.start_run(nested=True)``, which resolves the source context and reads the
+    experiment again for every run: a third less work per child run, the same run in the UI.
+    The child ends FAILED when ``record.status`` is not ``ok`` (its reason in the ``error``
+    tag) and when logging it fails, the error then passing on to the parent.
+    """
+    import mlflow
+    from mlflow.entities import RunStatus
+    from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
+    from mlflow.tracking import MlflowClient
+    from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
+
+    parent = mlflow.active_run()
+    if parent is None:
+        raise RuntimeError("log_child needs an active parent run")
+    context = {k: v for k, v in parent.data.tags.items() if k.startswith(_CONTEXT_TAGS)}
+    tags = {**record.tags, "status": record.status}
+    if record.error:
+        tags["error"] = record.error
+    client = MlflowClient()
+    run = client.create_run(
+        parent.info.experiment_id,
+        tags={**context, MLFLOW_PARENT_RUN_ID: parent.info.run_id, **_scrub(tags)},
+        run_name=record.name,
+    )
+    run_id = run.info.run_id
+    status = RunStatus.FINISHED if record.status == "ok" else RunStatus.FAILED
     try:
-        parent = mlflow.active_run()
-        if parent is None:
-            raise RuntimeError("log_child needs an active parent run")
-        exp_id = parent.info.experiment_id
-        with mlflow.start_run(experiment_id=exp_id, run_name=record.name, nested=True) as run:
-            run_id = run.info.run_id
-            tags = {**record.tags, "status": record.status}
-            if record.error:
-                tags["error"] = record.error
-            log_batch(run_id, record.metrics, record.params, tags)
-            if record.dataset is not None:
-                log_dataset(*record.dataset)
-            if record.artifacts is not None and record.artifacts.exists():
-                mlflow.log_artifacts(str(record.artifacts))
-            if record.status != "ok":
-                raise _ChildFailed(record.error or "failed")
-    except _ChildFailed:
-        pass
+        log_batch(run_id, record.metrics, record.params)
+        if record.dataset is not None:
+            client.log_inputs(run_id, [_dataset_input(*record.dataset)])
+        if record.artifacts is not None and record.artifacts.exists():
+            # the run's own repository (``client.log_artifacts`` would read the run again)
+            get_artifact_repository(run.info.artifact_uri).log_artifacts(str(record.artifacts))
+    except BaseException:
+        status = RunStatus.FAILED
+        raise
+    finally:
+        client.set_terminated(run_id, RunStatus.to_string(status))
     return run_id
 
 

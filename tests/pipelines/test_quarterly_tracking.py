@@ -74,6 +74,13 @@ def test_runs_in_mlflow(finished):
     ds = run.inputs.dataset_inputs[0].dataset
     assert ds.name == "c26_output"
     assert ds.digest == summary["data"]["c26_output"]["digest"][:36]
+    assert run.inputs.dataset_inputs[0].tags[0].value == "training"
+    # where the run comes from, as on the parent (what ``start_run(nested=True)`` would tag)
+    source = {
+        k: v for k, v in parent.items() if k.startswith(("tags.mlflow.source.", "tags.mlflow.user"))
+    }
+    assert {"tags.mlflow.source.name", "tags.mlflow.user"} <= set(source)
+    assert {k: sar[k] for k in source} == source
 
 
 def test_failed_model_child_is_failed_not_running(tmp_path):
@@ -154,6 +161,71 @@ def test_tracking_uri_resolution(monkeypatch):
     assert tracking.resolve_tracking_uri("http://127.0.0.1:5000") == "http://127.0.0.1:5000"
     with pytest.raises(InputError, match="file store"):
         tracking.resolve_tracking_uri("mlruns")
+
+
+def test_a_child_run_that_cannot_be_logged_ends_failed_and_fails_its_parent(tmp_path, monkeypatch):
+    """Logging a child's params and metrics fails: the child ends FAILED, not RUNNING, with the
+    tags it was created with, and the error reaches the parent, which ends FAILED too."""
+
+    def refused(*a, **k):
+        raise RuntimeError("store locked")
+
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    monkeypatch.setattr(tracking, "log_batch", refused)
+    with (
+        pytest.raises(RuntimeError, match="store locked"),
+        tracking.parent_run(uri, "p", {"kind": "test"}) as parent_id,
+    ):
+        tracking.log_child(
+            tracking.ChildRecord(
+                "c26_output/naive", "ok", {"h": 4}, {"mase": 1.0}, {"model": "naive"}
+            )
+        )
+    runs = tracking.read_runs(uri).set_index("tags.mlflow.runName")
+    assert runs["status"].to_dict() == {"p": "FAILED", "c26_output/naive": "FAILED"}
+    child = runs.loc["c26_output/naive"]
+    assert child["tags.mlflow.parentRunId"] == parent_id
+    assert (child["tags.model"], child["tags.status"]) == ("naive", "ok")
+    assert mlflow.active_run() is None
+
+
+def test_mlflow_reports_no_telemetry_unless_the_user_lets_it():
+    """MLflow 3 sends usage telemetry by default; importing the tracking module turns it off,
+    unless the user's environment says otherwise. Run in a fresh interpreter, outside any CI
+    marker (which MLflow honours itself), with a proxy that refuses any connection."""
+    import os
+    import subprocess
+    import sys
+
+    # the variables by which MLflow 3.17 knows CI (``mlflow.telemetry.utils``)
+    markers = {
+        *("CI", "PYTEST_CURRENT_TEST", "GITHUB_ACTIONS", "CIRCLECI", "GITLAB_CI", "JENKINS_URL"),
+        *("TRAVIS", "TF_BUILD", "BITBUCKET_BUILD_NUMBER", "CODEBUILD_BUILD_ARN", "BUILDKITE"),
+        *("TEAMCITY_VERSION", "CLOUD_RUN_EXECUTION", "RUNBOT_HOST_URL", "RUNBOT_BUILD_NAME"),
+        "RUNBOT_WORKER_ID",
+    }
+    env = {
+        k: v for k, v in os.environ.items() if k not in markers and k != "MLFLOW_DISABLE_TELEMETRY"
+    }
+    env.update(HTTP_PROXY="http://127.0.0.1:9", HTTPS_PROXY="http://127.0.0.1:9", NO_PROXY="")
+    code = (
+        "import os, pipelines.tracking, mlflow\n"
+        "from mlflow.telemetry.client import get_telemetry_client\n"
+        "from mlflow.telemetry.utils import _is_ci_env_or_testing\n"
+        "print(os.environ['MLFLOW_DISABLE_TELEMETRY'], _is_ci_env_or_testing(), get_telemetry_client())"
+    )
+    root = str(Path(tracking.__file__).parents[1])
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=root, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.split() == ["true", "False", "None"]
+    # the user's own setting wins (MLflow is not imported here: it would try to reach its server)
+    env["MLFLOW_DISABLE_TELEMETRY"] = "false"
+    code = "import os, pipelines.tracking; print(os.environ['MLFLOW_DISABLE_TELEMETRY'])"
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=root, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "false"
 
 
 def test_secrets_never_logged(tmp_path):
