@@ -45,13 +45,14 @@ from features.errors import InputError
 log = logging.getLogger(__name__)
 
 DEFAULT_TRACKING_URI = "sqlite:///mlruns/mlflow.db"
-
-# MLflow 3 sends usage telemetry from background threads (and imports the Databricks SDK to do
-# so) unless told not to. sanctioncast does not report on its users to a third party by
-# default: set MLFLOW_DISABLE_TELEMETRY=false to let MLflow do so. Set before MLflow is imported.
-os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 EXPERIMENT = "sanctioncast"
 _SECRET_MARKERS = ("key", "token", "secret", "password")
+
+# MLflow 3 sends anonymous usage data to its maintainers from a background thread, a record per
+# tracking call, unless told not to. sanctioncast does not send its users' usage anywhere by
+# default: MLFLOW_DISABLE_TELEMETRY=false (set by the user) lets MLflow do so. Set here, before
+# any of this module's functions imports MLflow, which reads it on import.
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
 
 def resolve_tracking_uri(cli_value: str | None = None) -> str:
