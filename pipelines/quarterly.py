@@ -3,9 +3,9 @@ write the report and track it all in MLflow.
 
 Computation touches nothing outside memory and a temporary folder until the end: the report
 is written there and moved into place whole (atomically). Runs are written to MLflow as the
-results come: the parent run opens before the backtest ends, each (series, model) child run
-is logged as soon as its series is done, the scenarios' child runs and the report at the end;
-the parent ends FAILED if anything fails, and the report folder is then left as it was.
+results come: the parent run and the scenarios' child runs before the backtest ends, each
+(series, model) child run as soon as its series is done, the report at the end; the parent
+ends FAILED if anything fails, and the report folder is then left as it was.
 """
 
 from __future__ import annotations
@@ -169,7 +169,7 @@ def run_quarterly(
     With worker processes (``n_jobs`` other than 1) the backtest and the final fits run on
     them, series by series, while this process does what does not depend on them: the
     scenarios, their part of the report, importing MLflow, opening (on the first run,
-    creating) its store and the parent run. Then, as each series' tasks end, it scores the
+    creating) its store, the parent run and the scenarios' child runs. Then, as each series' tasks end, it scores the
     series and logs its child runs (their charts drawn here while the backtest still runs, on
     the workers after it). A worker writes the report while the last series is logged. The
     stages' seconds (``timings``) overlap: they do not add up to the wall time.
@@ -240,6 +240,12 @@ def run_quarterly(
                         )
                     )
                     _log_parent(parent_id, cfg, spec, models, inputs, summary)
+                    # the scenarios' child runs, from their staged charts: now, while the
+                    # workers run the backtest, rather than after it, when nothing else runs
+                    for r in scenario_results:
+                        assert engine is not None
+                        chart = scen.fan_chart_path(staged, r.name)
+                        tracking.log_child(scen.child_record(r, engine, root, chart))
             scores: dict[tuple[str, str], dict[str, float]] = {}
             parts: list[BacktestResult] = []
             forecasts: dict[tuple[str, str], pd.DataFrame] = {}
@@ -311,10 +317,6 @@ def run_quarterly(
             summary["run_id"] = parent_id
             if parent_id is not None:
                 with clock("tracking"):
-                    for r in scenario_results:
-                        assert engine is not None
-                        chart = scen.fan_chart_path(report_dir, r.name)
-                        tracking.log_child(scen.child_record(r, engine, root, chart))
                     tracking.log_artifacts(report_dir, "report")
     return summary
 
