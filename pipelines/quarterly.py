@@ -261,7 +261,8 @@ def run_quarterly(
                 # the models that passed and were fitted to the whole series (a failed final
                 # fit is marked failed by ``_series_summary``)
                 fitted = {k: fin for k, fin in part.final.items() if isinstance(fin, tuple)}
-                forecasts.update({k: fc for k, (_, fc) in fitted.items()})
+                series_forecasts = {k: fc for k, (_, fc) in fitted.items()}
+                forecasts.update(series_forecasts)
                 fitted_params.update({k: params for k, (params, _) in fitted.items()})
                 last = len(parts) == len(inputs)
                 if last:  # the parts as updated above (not the backtest's own result)
@@ -281,7 +282,7 @@ def run_quarterly(
                         charts = _child_charts(
                             s,
                             summary,
-                            {k: fc for k, fc in forecasts.items() if k[0] == sid},
+                            series_forecasts,
                             root,
                             None if busy else workers,
                         )
