@@ -9,12 +9,13 @@ Contract (stable; later commands extend it):
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sys
 import traceback
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import ValidationError
@@ -22,13 +23,13 @@ from rich.console import Console
 from rich.table import Table
 from threadpoolctl import threadpool_limits
 
-from features.catalog import get_catalog, list_series, load
 from features.errors import InputError
-from features.user_csv import read_user_csv
 from models.base import ModelRefusal
-from models.registry import describe, model_names, resolve_models
-from pipelines.backtest import BacktestSpec, SeriesInput
-from pipelines.forecast import fit_forecast, forecast_records
+
+# The data catalog, the models and the pipelines are imported by the commands that use them:
+# together they take seconds to import, which ``run`` spends starting its MLflow process first.
+if TYPE_CHECKING:
+    from pipelines.backtest import BacktestSpec, SeriesInput
 
 app = typer.Typer(
     name="sanctioncast",
@@ -99,6 +100,8 @@ def data_list(as_json: JsonOpt = False) -> None:
         "vintage",
         "reconstructed",
     )
+    from features.catalog import get_catalog, list_series, load
+
     rows = []
     cat = get_catalog()
     for sid in list_series():
@@ -145,6 +148,8 @@ def data_show(
     as_json: JsonOpt = False,
 ) -> None:
     """Show one series: metadata, vintage and values."""
+    from features.catalog import load
+
     d = load(series, vintage=vintage)
     meta = d.metadata()
     values = [{"period": str(p), "value": float(v)} for p, v in d.values.items()]
@@ -218,6 +223,8 @@ def _band(series: str) -> list[dict[str, Any]] | None:
 @models_app.command("list")
 def models_list(as_json: JsonOpt = False) -> None:
     """List registered models with their capabilities and default hyperparameters."""
+    from models.registry import describe, model_names
+
     rows = [describe(n) for n in model_names()]
     if as_json:
         _emit_json({"models": rows})
@@ -251,6 +258,10 @@ def models_list(as_json: JsonOpt = False) -> None:
 
 # -- backtest / forecast ------------------------------------------------------------------------
 def _inputs(series: str | None, csv: Path | None, freq: str | None) -> list[SeriesInput]:
+    from features.catalog import load
+    from features.user_csv import read_user_csv
+    from pipelines.backtest import SeriesInput
+
     if (series is None) == (csv is None):
         raise InputError("give exactly one of --series ID or --csv PATH")
     if csv is not None:
@@ -333,6 +344,9 @@ def backtest_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Rolling-origin backtest of models on catalogued series or your own CSV."""
+    from models.registry import resolve_models
+    from pipelines.backtest import BacktestSpec
+
     for name, v in (("--horizon", horizon), ("--origins", origins), ("--step", step)):
         _check_positive(name, v)
     if window not in ("expanding", "sliding"):
@@ -423,6 +437,10 @@ def forecast_cmd(
     if scenario is not None:
         _scenario_forecast(series, csv, freq, models, horizon, scenario, as_json)
         return
+    from models.registry import resolve_models
+    from pipelines.backtest import BacktestSpec
+    from pipelines.forecast import fit_forecast, forecast_records
+
     horizon = 8 if horizon is None else horizon
     _check_positive("--horizon", horizon)
     names = resolve_models(models)
@@ -460,6 +478,7 @@ def _scenario_forecast(
     scenario: str,
     as_json: bool,
 ) -> None:
+    from models.registry import resolve_models
     from pipelines.scenarios import forecast_doc
 
     if horizon is not None:
@@ -664,9 +683,19 @@ def run_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """The quarterly run: backtest, champions, forecasts, report and MLflow runs."""
-    from pipelines.quarterly import run_quarterly
+    from pipelines import tracking
 
-    summary = run_quarterly(quarter, tracking_uri, config, reports_dir, track=not no_track)
+    with contextlib.ExitStack() as stack:
+        tracker = None
+        if not no_track:
+            # first: its process imports MLflow and the store while this one imports the models
+            uri = tracking.resolve_tracking_uri(tracking_uri)
+            tracker = stack.enter_context(tracking.Tracker.start(uri))
+        from pipelines.quarterly import run_quarterly
+
+        summary = run_quarterly(
+            quarter, tracking_uri, config, reports_dir, track=not no_track, tracker=tracker
+        )
     if as_json:
         _emit_json(summary)
         return

@@ -159,6 +159,7 @@ def run_quarterly(
     config_path: Path | None = None,
     reports_dir: Path | None = None,
     track: bool = True,
+    tracker: tracking.Tracker | None = None,
 ) -> dict[str, Any]:
     """Run the quarterly forecast; returns the summary that ``run --json`` prints.
 
@@ -168,19 +169,29 @@ def run_quarterly(
 
     With worker processes (``n_jobs`` other than 1) the backtest and the final fits run on
     them, series by series, while this process does what does not depend on them: the
-    scenarios, their part of the report, importing MLflow, opening (on the first run,
-    creating) its store, the parent run and the scenarios' child runs. Then, as each series' tasks end, it scores the
-    series and logs its child runs (their charts drawn here while the backtest still runs, on
-    the workers after it). A worker writes the report while the last series is logged. The
-    stages' seconds (``timings``) overlap: they do not add up to the wall time.
+    scenarios, their part of the report, the parent run and the scenarios' child runs. Then, as
+    each series' tasks end, it scores the series and logs its child runs (their charts drawn
+    here while the backtest still runs, on the workers after it). A worker writes the report
+    while the last series is logged. The stages' seconds (``timings``) overlap: they do not add
+    up to the wall time.
+
+    The MLflow calls go through ``tracker`` (:class:`pipelines.tracking.Tracker`): by default
+    they are made here, in turn (importing MLflow and opening its store with the first);
+    ``sanctioncast run`` passes one with a process of its own, started before the models are
+    imported, which makes them while this process goes on (the ``tracking`` stage then adds
+    that process's seconds). Every child run is logged before the report goes in place.
     """
     cfg = load_config(config_path)
     if tracking_uri is not None and not track:
         raise InputError("--tracking-uri goes with tracking: drop --no-track or the URI")
+    if tracker is not None and not track:
+        raise ValueError("a tracker goes with track=True")
     uri = tracking.resolve_tracking_uri(tracking_uri) if track else None
     models = resolve_models(None if cfg.models == "all" else ",".join(cfg.models))
     data = {sid: load(sid) for sid in cfg.series}
     q, cut = _as_of(data, quarter)
+    if uri is not None and tracker is None:
+        tracker = tracking.Tracker()
     spec = cfg.spec()
     inputs = [SeriesInput(sid, y) for sid, y in cut.items()]
     clock = _Clock()
@@ -231,21 +242,21 @@ def run_quarterly(
         # The parent run stays open until the report is in place and logged: a failure anywhere
         # below ends it FAILED and leaves no report (the report folder appears whole or not).
         with contextlib.ExitStack() as parent:
-            parent_id: str | None = None
-            if uri is not None:
+            if tracker is not None:
+                assert uri is not None
                 with clock("tracking"):  # MLflow's import, the store's tables, the parent run
-                    parent_id = parent.enter_context(
-                        tracking.parent_run(
+                    parent.enter_context(
+                        tracker.parent_run(
                             uri, f"quarterly-{q}", _parent_tags(summary, cfg, scenario_results)
                         )
                     )
-                    _log_parent(parent_id, cfg, spec, models, inputs, summary)
+                    _log_parent(tracker, cfg, spec, models, inputs, summary)
                     # the scenarios' child runs, from their staged charts: now, while the
                     # workers run the backtest, rather than after it, when nothing else runs
                     for r in scenario_results:
                         assert engine is not None
                         chart = scen.fan_chart_path(staged, r.name)
-                        tracking.log_child(scen.child_record(r, engine, root, chart))
+                        tracker.call("log_child", scen.child_record(r, engine, root, chart))
             scores: dict[tuple[str, str], dict[str, float]] = {}
             parts: list[BacktestResult] = []
             forecasts: dict[tuple[str, str], pd.DataFrame] = {}
@@ -273,9 +284,9 @@ def run_quarterly(
                     )
                     # with worker processes, written there while this process logs the last
                     # series' child runs
-                    if workers is not None and parent_id is not None:
+                    if workers is not None and tracker is not None:
                         job = workers.submit(write)
-                if parent_id is not None:
+                if tracker is not None:
                     # while the backtest runs its workers are busy: the charts are drawn here
                     busy = running is not None and not running.done() and not last
                     with clock("charts"):  # only when drawn in this process
@@ -291,7 +302,8 @@ def run_quarterly(
                             if (sid, m) in charts:
                                 with clock("charts"):
                                     charts[(sid, m)].result()
-                            tracking.log_child(
+                            tracker.call(
+                                "log_child",
                                 _child_record(
                                     s,
                                     m,
@@ -301,11 +313,14 @@ def run_quarterly(
                                     fitted_params,
                                     spec,
                                     root,
-                                )
+                                ),
                             )
             if running is not None:
                 running.result()  # the backtest's error, if it failed
             assert len(parts) == len(inputs)
+            if tracker is not None:
+                with clock("tracking"):  # every child run logged: the report can go in place
+                    tracker.sync()
             with clock("report"):
                 if job is None:
                     write()
@@ -315,10 +330,13 @@ def run_quarterly(
                     for f in staged.iterdir():  # the temporary folder may be on another device
                         shutil.move(f, tmp / f.name)
             summary["report"] = str(report_dir / "summary.md")
-            summary["run_id"] = parent_id
-            if parent_id is not None:
+            if tracker is not None:
                 with clock("tracking"):
-                    tracking.log_artifacts(report_dir, "report")
+                    tracker.call("log_artifacts", report_dir, "report")
+        # the parent run has ended (its process's calls all made: the block syncs)
+        summary["run_id"] = tracker.run_id if tracker is not None else None
+        if tracker is not None:
+            clock.add("tracking", tracker.seconds, tracker.cpu)
     return summary
 
 
@@ -339,7 +357,7 @@ def _parent_tags(
 
 
 def _log_parent(
-    parent_id: str,
+    tracker: tracking.Tracker,
     cfg: RunConfig,
     spec: BacktestSpec,
     models: list[str],
@@ -347,13 +365,11 @@ def _log_parent(
     summary: dict[str, Any],
 ) -> None:
     """The parent run's params and datasets."""
-    tracking.log_batch(
-        parent_id,
-        params={**spec.as_params(), "horizon": cfg.horizon, "models": ",".join(models)},
-    )
+    params = {**spec.as_params(), "horizon": cfg.horizon, "models": ",".join(models)}
+    tracker.call("log_run", None, params)
     for s in inputs:
         meta = summary["data"][s.id]
-        tracking.log_dataset(_frame(s.y), s.id, meta["file"], meta["digest"])
+        tracker.call("log_dataset", _frame(s.y), s.id, meta["file"], meta["digest"])
 
 
 def _summary_head(
@@ -441,7 +457,7 @@ class _Clock:
         self.cpu: dict[str, float] = {}
         self._open = threading.local()  # this thread's open stages: [stage, wall, cpu]
 
-    def _add(self, stage: str, wall: float, cpu: float) -> None:
+    def add(self, stage: str, wall: float, cpu: float) -> None:
         self.seconds[stage] = round(self.seconds.get(stage, 0.0) + wall, 2)
         self.cpu[stage] = round(self.cpu.get(stage, 0.0) + cpu, 2)
 
@@ -450,14 +466,14 @@ class _Clock:
         stack: list[list[Any]] = self._open.__dict__.setdefault("stack", [])
         now, cpu = time.perf_counter(), time.thread_time()
         if stack:  # the outer stage pauses
-            self._add(stack[-1][0], now - stack[-1][1], cpu - stack[-1][2])
+            self.add(stack[-1][0], now - stack[-1][1], cpu - stack[-1][2])
         stack.append([stage, now, cpu])
         try:
             yield
         finally:
             _, started, cpu_started = stack.pop()
             now, cpu = time.perf_counter(), time.thread_time()
-            self._add(stage, now - started, cpu - cpu_started)
+            self.add(stage, now - started, cpu - cpu_started)
             if stack:
                 stack[-1][1:] = [now, cpu]
 

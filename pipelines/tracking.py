@@ -18,28 +18,34 @@ exception, a child is ended FAILED when logging it fails (and the error passes o
 Tracking URI: ``--tracking-uri`` > ``$MLFLOW_TRACKING_URI`` > ``sqlite:///mlruns/mlflow.db``.
 For sqlite stores, artifacts go to ``artifacts/`` beside the database file.
 
-MLflow itself is imported by the functions that use it: its import takes seconds, which the
-quarterly run spends while its backtest runs on the worker processes.
+MLflow itself is imported by the functions that use it: its import and the store's take
+seconds. :class:`Tracker` makes a run's calls in order, here or in a process of its own:
+``sanctioncast run`` starts that process first thing, so MLflow is imported and the store opened
+while the run imports the models and loads the data, and the run never waits for MLflow.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import multiprocessing
 import os
+import pickle
+import signal
 import sqlite3
 import subprocess
+import sys
 import time
+import traceback
 import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 
-from features.catalog import PROJECT_ROOT
 from features.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -128,6 +134,8 @@ def code_version() -> str:
         version = metadata.version("sanctioncast")
     except metadata.PackageNotFoundError:
         version = "unknown"
+    from features.catalog import PROJECT_ROOT
+
     try:
         sha = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"],
@@ -223,11 +231,43 @@ class ChildRecord:
 @contextlib.contextmanager
 def parent_run(uri: str, run_name: str, tags: Mapping[str, Any]) -> Iterator[str]:
     """Open the parent run; yields its id. FAILED on any exception, FINISHED otherwise."""
+    run_id = open_parent(uri, run_name, tags)
+    try:
+        yield run_id
+    except BaseException:
+        close_parent(failed=True)
+        raise
+    close_parent(failed=False)
+
+
+def open_parent(uri: str, run_name: str, tags: Mapping[str, Any]) -> str:
+    """Start the parent run, the active run until :func:`close_parent`; returns its id."""
     import mlflow
 
     exp_id = configure(uri)
-    with mlflow.start_run(experiment_id=exp_id, run_name=run_name, tags=_scrub(tags)) as run:
-        yield run.info.run_id
+    run = mlflow.start_run(experiment_id=exp_id, run_name=run_name, tags=_scrub(tags))
+    return str(run.info.run_id)
+
+
+def close_parent(failed: bool) -> None:
+    """End the active (parent) run FAILED or FINISHED."""
+    import mlflow
+
+    mlflow.end_run("FAILED" if failed else "FINISHED")
+
+
+def log_run(
+    metrics: Mapping[str, float] | None = None,
+    params: Mapping[str, Any] | None = None,
+    tags: Mapping[str, Any] | None = None,
+) -> None:
+    """:func:`log_batch` to the active run."""
+    import mlflow
+
+    run = mlflow.active_run()
+    if run is None:
+        raise RuntimeError("log_run needs an active run")
+    log_batch(run.info.run_id, metrics, params, tags)
 
 
 #: the parent's tags that say where a run comes from (user, source, git commit); a child run
@@ -306,6 +346,180 @@ def log_artifacts(folder: Path, artifact_path: str | None = None) -> None:
     import mlflow
 
     mlflow.log_artifacts(str(folder), artifact_path=artifact_path)
+
+
+# -- a run's calls, in order, here or in a process of their own ---------------------------------
+_SYNC = "sync"
+#: the URI schemes MLflow serves with its SQLAlchemy store (imported ahead by :meth:`Tracker.start`)
+_DATABASES = ("sqlite", "postgresql", "mysql", "mssql")
+#: what a :class:`Tracker` calls: these functions of this module, by name
+Call = Literal[
+    "open_parent", "close_parent", "log_run", "log_dataset", "log_child", "log_artifacts"
+]
+
+
+class Tracker:
+    """Makes a run's MLflow calls (functions of this module, by name, with data), in order.
+
+    ``Tracker()`` makes each call at once, in this process: an error raises from :meth:`call`.
+    ``Tracker.start(uri)`` makes them in a process of its own, started at once, which imports
+    MLflow (and, for a database URI, its SQLAlchemy store) before it takes its first call. The
+    caller does not wait for a call: an error surfaces at the next :meth:`sync`. After an error
+    that process makes no more calls but :func:`close_parent`, which it makes ``failed``. The
+    process ignores Ctrl-C (the caller ends the parent run) and ends an open parent FAILED if
+    the caller dies or closes it first. A call is looked up by its name where it is made (a
+    forked process sees what this one had set); its arguments go by pickle.
+
+    ``seconds`` and ``cpu`` are the wall seconds that process spent on calls and imports and
+    the CPU seconds it used, as of the last :meth:`sync` (zero in this process's own mode);
+    ``run_id`` is the parent run's id once it is known.
+    """
+
+    def __init__(self) -> None:
+        self._conn: Any = None
+        self._process: Any = None
+        self.run_id: str | None = None
+        self.seconds = 0.0
+        self.cpu = 0.0
+
+    @classmethod
+    def start(cls, uri: str) -> Tracker:
+        """A tracker with a process of its own, started now (forked on Linux)."""
+        ctx = multiprocessing.get_context("fork" if sys.platform == "linux" else None)
+        here, there = ctx.Pipe()
+        warm = ["mlflow.tracking"]
+        if uri.split(":", 1)[0].split("+", 1)[0] in _DATABASES:
+            warm.append("mlflow.store.tracking.sqlalchemy_store")
+        process = ctx.Process(
+            target=_serve, args=(there, tuple(warm)), name="sanctioncast-mlflow", daemon=True
+        )
+        process.start()
+        there.close()
+        tracker = cls()
+        tracker._conn, tracker._process = here, process
+        return tracker
+
+    def call(self, name: Call, *args: Any) -> None:
+        """``name(*args)``, a function of this module: now, or queued to the tracker's process."""
+        if self._conn is None:
+            globals()[name](*args)
+        else:
+            self._conn.send((name, args))
+
+    def sync(self) -> None:
+        """Wait until every call so far is made; raise the first error of the tracker's process."""
+        if self._conn is None:
+            return
+        try:
+            self._conn.send(_SYNC)
+            error, self.run_id, self.seconds, self.cpu = self._conn.recv()
+        except (EOFError, OSError) as gone:
+            raise RuntimeError("the MLflow process ended unexpectedly") from gone
+        if error is not None:
+            failed: BaseException = pickle.loads(error[0])
+            failed.add_note(f"in the MLflow process:\n{error[1]}")
+            raise failed
+
+    @contextlib.contextmanager
+    def parent_run(self, uri: str, run_name: str, tags: Mapping[str, Any]) -> Iterator[None]:
+        """The parent run around the block: FAILED on any exception (the caller's, or a call's
+        raised by the :meth:`sync` at the end), FINISHED otherwise."""
+        if self._conn is None:
+            with parent_run(uri, run_name, tags) as self.run_id:
+                yield
+            return
+        self.call("open_parent", uri, run_name, tags)
+        try:
+            yield
+        except BaseException:
+            self.call("close_parent", True)
+            try:
+                self.sync()
+            except Exception:  # the tracker's error, or the same: the block's error passes on
+                log.debug("MLflow process error while ending a failed run", exc_info=True)
+            raise
+        self.call("close_parent", False)
+        self.sync()
+
+    def close(self) -> None:
+        """Stop the tracker's process (after its calls; an open parent run ends FAILED)."""
+        if self._process is None:
+            return
+        with contextlib.suppress(OSError):
+            self._conn.send(None)
+        self._process.join(timeout=120)
+        if self._process.is_alive():  # pragma: no cover - a store that hangs
+            self._process.terminate()
+            self._process.join()
+        self._conn.close()
+        self._conn = self._process = None
+
+    def __enter__(self) -> Tracker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _error(exc: BaseException) -> tuple[bytes, str]:
+    """An error of the tracker's process as the caller raises it (pickled; if the exception
+    cannot be, a ``RuntimeError`` with its type and message) and its traceback."""
+    where = "".join(traceback.format_exception(exc))
+    try:
+        data = pickle.dumps(exc)
+        pickle.loads(data)
+    except Exception:
+        data = pickle.dumps(RuntimeError(f"{type(exc).__name__}: {exc}"))
+    return data, where
+
+
+def _serve(conn: Any, warm: tuple[str, ...]) -> None:
+    """The tracker's process: import ``warm``, then make the calls as they come (see
+    :class:`Tracker`)."""
+    import importlib
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    cpu0, busy = time.process_time(), 0.0
+    error: tuple[bytes, str] | None = None
+    run_id: str | None = None
+    started = time.perf_counter()
+    try:
+        for name in warm:
+            importlib.import_module(name)
+    except Exception as exc:
+        error = _error(exc)
+    busy += time.perf_counter() - started
+    while True:
+        try:
+            msg = conn.recv()
+        except EOFError:  # the caller is gone
+            break
+        except Exception as exc:  # a call that cannot be unpickled
+            error = error or _error(exc)
+            continue
+        if msg is None:
+            break
+        if msg == _SYNC:
+            conn.send((error, run_id, round(busy, 2), round(time.process_time() - cpu0, 2)))
+            continue
+        name, args = msg
+        if error is not None:  # only the parent's end, FAILED
+            if name != "close_parent":
+                continue
+            args = (True,)
+        started = time.perf_counter()
+        try:
+            got = globals()[name](*args)
+            if name == "open_parent":
+                run_id = got
+        except BaseException as exc:
+            error = error or _error(exc)
+        busy += time.perf_counter() - started
+    if run_id is not None:
+        import mlflow
+
+        if mlflow.active_run() is not None:  # the caller died or closed without ending it
+            mlflow.end_run("FAILED")
 
 
 def read_runs(uri: str, experiment: str = EXPERIMENT) -> pd.DataFrame:

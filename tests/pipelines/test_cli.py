@@ -193,7 +193,18 @@ def test_console_script_no_traceback(tmp_path):
     assert r.stderr.strip().startswith("error:")
 
 
-def test_run_json(capsys, tmp_path):
+def test_run_json(capsys, tmp_path, monkeypatch):
+    """``run`` makes its MLflow calls in a process of its own, started for the run's URI."""
+    from pipelines import tracking
+
+    started: list[str] = []
+    start = tracking.Tracker.start
+
+    def spy(uri: str) -> tracking.Tracker:
+        started.append(uri)
+        return start(uri)
+
+    monkeypatch.setattr(tracking.Tracker, "start", staticmethod(spy))
     cfg = tmp_path / "run.yml"
     cfg.write_text(
         "series: [c26_output, industry_output]\nmodels: [snaive]\nhorizon: 2\nbacktest: {horizon: 2, origins: 2}\n"
@@ -213,6 +224,8 @@ def test_run_json(capsys, tmp_path):
     assert code == 0, err
     doc = json.loads(out)
     assert doc["quarter"] == "2025Q4" and doc["run_id"]
+    assert started == [uri]
+    assert doc["cpu_timings"]["tracking"] > 0.5  # the process's imports at least
     assert doc["series"]["industry_output"]["champion"] == "snaive"
     assert Path(doc["report"]).exists()
 

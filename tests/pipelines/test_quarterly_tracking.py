@@ -99,7 +99,13 @@ def test_failed_model_child_is_failed_not_running(tmp_path):
     assert summary["series"]["c26_growth_annual"]["models"]["sarimax"]["status"] == "failed"
 
 
-def _crashed_run(tmp_path, monkeypatch, where: str, message: str):
+def _tracker(mode: str, uri: str) -> tracking.Tracker:
+    """The calls made here (``run_quarterly``'s default) or by a process of their own (what
+    ``sanctioncast run`` passes); forked, that process has the test's monkeypatches."""
+    return tracking.Tracker.start(uri) if mode == "process" else tracking.Tracker()
+
+
+def _crashed_run(tmp_path, monkeypatch, where: str, message: str, mode: str):
     """A quarterly run whose ``tracking.<where>`` raises ``message``; returns the store's runs."""
     uri = f"sqlite:///{tmp_path}/mlflow.db"
 
@@ -107,24 +113,105 @@ def _crashed_run(tmp_path, monkeypatch, where: str, message: str):
         raise RuntimeError(message)
 
     monkeypatch.setattr(tracking, where, boom)
-    with pytest.raises(RuntimeError, match=message):
-        run_quarterly(None, uri, _config(tmp_path, models="[snaive]"), tmp_path / "reports")
+    cfg = _config(tmp_path, models="[snaive]")
+    with _tracker(mode, uri) as tracker, pytest.raises(RuntimeError, match=message):
+        run_quarterly(None, uri, cfg, tmp_path / "reports", tracker=tracker)
     return tracking.read_runs(uri)
 
 
-def test_crash_inside_parent_marks_it_failed(tmp_path, monkeypatch):
-    runs = _crashed_run(tmp_path, monkeypatch, "log_artifacts", "disk full")
+@pytest.mark.parametrize("mode", ["here", "process"])
+def test_crash_inside_parent_marks_it_failed(tmp_path, monkeypatch, mode):
+    runs = _crashed_run(tmp_path, monkeypatch, "log_artifacts", "disk full", mode)
     assert "RUNNING" not in set(runs["status"])
     assert "FAILED" in set(runs["status"])
     assert mlflow.active_run() is None
 
 
-def test_crash_while_logging_children_leaves_no_report(tmp_path, monkeypatch):
+@pytest.mark.parametrize("mode", ["here", "process"])
+def test_crash_while_logging_children_leaves_no_report(tmp_path, monkeypatch, mode):
     """The report is written while the child runs are logged; a failure there leaves neither a
-    report folder nor a run left RUNNING."""
-    runs = _crashed_run(tmp_path, monkeypatch, "log_child", "store locked")
+    report folder nor a run left RUNNING. In a process of its own the error is raised here at
+    the wait before the report goes in place, and no call after it is made."""
+    runs = _crashed_run(tmp_path, monkeypatch, "log_child", "store locked", mode)
     assert list(runs["status"]) == ["FAILED"]
     assert not (tmp_path / "reports").exists() or not any((tmp_path / "reports").iterdir())
+
+
+def _runs_by_name(uri: str):
+    runs = tracking.read_runs(uri)
+    runs["name"] = runs["tags.mlflow.runName"].str.replace(r"^quarterly-.*", "parent", regex=True)
+    return runs.set_index("name").sort_index()
+
+
+def test_a_tracker_process_logs_the_runs_it_would_log_here(tmp_path):
+    """The same quarterly run, its MLflow calls made here and by a process of their own: the
+    same runs, statuses, params, metrics and artifacts; the process's time is the run's
+    ``tracking`` stage."""
+    cfg = _config(tmp_path, models="[snaive, ets]")
+    got = {}
+    for mode in ("here", "process"):
+        uri = f"sqlite:///{tmp_path}/{mode}/mlflow.db"
+        with _tracker(mode, uri) as tracker:
+            summary = run_quarterly(None, uri, cfg, tmp_path / mode, tracker=tracker)
+        runs = _runs_by_name(uri)
+        assert summary["run_id"] == runs.loc["parent", "run_id"]
+        assert summary["cpu_timings"]["tracking"] > 0
+        assert set(runs["status"]) == {"FINISHED"}
+        client = MlflowClient(uri)
+        files = {
+            name: sorted(a.path for a in client.list_artifacts(rid))
+            for name, rid in runs["run_id"].items()
+        }
+        keep = [c for c in runs.columns if c.startswith(("metrics.", "params.", "tags.status"))]
+        got[mode] = (runs[keep].drop(columns=["params.run_date"], errors="ignore"), files)
+    assert got["here"][1] == got["process"][1]
+    assert len(got["here"][1]) == 3  # the parent and two child runs
+    assert got["here"][0].equals(got["process"][0])
+
+
+def test_a_tracker_process_ends_a_parent_its_caller_left_open(tmp_path):
+    """A caller that stops without ending its parent run (it died, or closed the tracker first):
+    the run ends FAILED, not RUNNING."""
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    tracker = tracking.Tracker.start(uri)
+    tracker.call("open_parent", uri, "left", {"kind": "test"})
+    tracker.sync()
+    assert tracker.run_id is not None
+    tracker.close()
+    runs = tracking.read_runs(uri)
+    assert list(runs["status"]) == ["FAILED"]
+
+
+def test_ctrl_c_leaves_the_parent_run_to_the_caller(tmp_path):
+    """Ctrl-C reaches every process of the terminal's group: the tracker's process goes on, so
+    the caller, which stops, ends the parent run (FAILED) through it."""
+    import os
+    import signal
+
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    with tracking.Tracker.start(uri) as tracker:
+        tracker.sync()  # its process is taking calls (Ctrl-C ignored from then on)
+        os.kill(tracker._process.pid, signal.SIGINT)
+        with pytest.raises(KeyboardInterrupt), tracker.parent_run(uri, "p", {"kind": "test"}):
+            tracker.call("log_run", {"done": 1.0})
+            raise KeyboardInterrupt
+    runs = tracking.read_runs(uri)
+    assert list(runs["status"]) == ["FAILED"] and list(runs["metrics.done"]) == [1.0]
+
+
+def test_an_error_that_cannot_be_pickled_reaches_the_caller_by_type_and_message():
+    import pickle
+
+    class StoreError(Exception):  # a local class: not picklable
+        pass
+
+    try:
+        raise StoreError("table locked")
+    except StoreError as exc:
+        data, where = tracking._error(exc)
+    back = pickle.loads(data)
+    assert isinstance(back, RuntimeError) and str(back) == "StoreError: table locked"
+    assert "raise StoreError" in where
 
 
 def test_quarter_cut_and_bad_quarter(tmp_path):
