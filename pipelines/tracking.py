@@ -432,10 +432,10 @@ class Tracker:
         try:
             yield
         except BaseException:
-            self.call("close_parent", True)
             try:
+                self.call("close_parent", True)
                 self.sync()
-            except Exception:  # the tracker's error, or the same: the block's error passes on
+            except Exception:  # the same error again, or a process gone: the block's passes on
                 log.debug("MLflow process error while ending a failed run", exc_info=True)
             raise
         self.call("close_parent", False)

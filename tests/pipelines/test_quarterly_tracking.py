@@ -199,6 +199,21 @@ def test_ctrl_c_leaves_the_parent_run_to_the_caller(tmp_path):
     assert list(runs["status"]) == ["FAILED"] and list(runs["metrics.done"]) == [1.0]
 
 
+def test_a_tracker_process_that_dies_is_one_clear_error(tmp_path):
+    """The MLflow process killed (out of memory, say): the caller's next wait raises that it
+    ended, and ending the parent run through it does not hide that error."""
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    tracker = tracking.Tracker.start(uri)
+    with (
+        tracker,
+        pytest.raises(RuntimeError, match="MLflow process ended unexpectedly"),
+        tracker.parent_run(uri, "p", {"kind": "test"}),
+    ):
+        tracker._process.kill()
+        tracker._process.join()
+        tracker.sync()
+
+
 def test_an_error_that_cannot_be_pickled_reaches_the_caller_by_type_and_message():
     import pickle
 
