@@ -717,8 +717,9 @@ def bench_quarterly() -> dict[str, Any]:
     "untracked": ``run --no-track``, the same run logging nothing to MLflow.
 
     MLflow's time is measured two ways. The ``tracking`` stage (importing MLflow, the store and
-    experiment, parent and child runs, datasets, artifacts) is the time this process spends in
-    it; part of it runs while the backtest runs on the worker processes, so it overlaps. What
+    experiment, parent and child runs, datasets, artifacts) is the time the run's MLflow process
+    spends on it, plus the main process's; it runs while the run imports the models and the
+    backtest runs on the worker processes, so it overlaps. What
     tracking adds to the run's wall time is the tracked run's wall time minus the untracked
     one's: the three cases run in turn, each repetition one after the other, and the added time
     is the median of the repetitions' differences (the machine's speed drifts between them)."""
@@ -1118,10 +1119,12 @@ def markdown(res: dict[str, Any]) -> str:
             " time minus that of the same run with `--no-track` (which logs nothing to MLflow and"
             " draws no child-run charts), the median of the repetitions' differences, each"
             " repetition running the cases one after the other; the run's `tracking` stage"
-            " (importing MLflow, opening or creating the store, the runs), its wall time and share"
-            " of the run's wall time (with worker processes the store is opened while the backtest"
-            " runs, so this overlaps the backtest); and the CPU that stage used (`time.thread_time`)"
-            " and its share of the CPU of all the run's processes (`getrusage`).",
+            " (importing MLflow, opening or creating the store, the runs: the seconds the MLflow"
+            " process spent on them, since 2026-12-02, plus the main process's hand-overs and"
+            " waits), its wall time and share of the run's wall time (it overlaps the imports and"
+            " the backtest); and the CPU that stage used (the MLflow process's, plus"
+            " `time.thread_time` in the main process) and its share of the CPU of all the run's"
+            " processes (`getrusage`).",
             "",
             "| config | refit | wall s (median) | runs | CPU s | added by tracking s (each) | added share of wall | `tracking` stage s | stage share of wall | stage CPU s | stage share of CPU | stages (s) | champion (backtest MASE) per series |",
             "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
