@@ -4,7 +4,8 @@ Contract (stable; later commands extend it):
 
 * ``--json`` prints exactly one JSON document on stdout; human output uses rich tables.
 * Exit codes: 0 ok; 2 bad input or usage (one ``error: ...`` line on stderr naming the file,
-  field or value, no traceback); 1 unexpected failure (no traceback unless ``--debug``).
+  field or value, no traceback); 1 unexpected failure (no traceback unless ``--debug``); 130
+  Ctrl-C (``error: aborted``).
 """
 
 from __future__ import annotations
@@ -732,7 +733,12 @@ def main(argv: list[str] | None = None) -> int:
         # many tiny statsmodels fits: BLAS threads only contend (5-10x slower on 2 cores);
         # parallelism comes from joblib/dask across tasks instead
         with threadpool_limits(limits=1, user_api="blas"):
-            command.main(args=args, prog_name="sanctioncast", standalone_mode=False)
+            code = command.main(args=args, prog_name="sanctioncast", standalone_mode=False)
+        # typer turns Ctrl-C (KeyboardInterrupt) into exit code 130, returned, not raised
+        if isinstance(code, int) and code:
+            if code == 130:
+                sys.stderr.write("error: aborted\n")
+            return code
     except typer.Exit as exc:
         return int(exc.exit_code)
     except typer.Abort:

@@ -178,6 +178,18 @@ def test_usage_and_input_errors_exit_2(capsys, args, needle):
     assert err.count("\n") == 1
 
 
+def test_ctrl_c_is_exit_130_with_one_line(capsys, monkeypatch):
+    """Ctrl-C in a command: exit 130 and ``error: aborted`` (typer returns the code, not raises)."""
+    import features.catalog
+
+    def interrupted(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(features.catalog, "load", interrupted)
+    code, out, err = run_cli(capsys, "data", "show", "c26_output")
+    assert (code, out, err) == (130, "", "error: aborted\n")
+
+
 def test_console_script_no_traceback(tmp_path):
     exe = Path(sys.executable).with_name("sanctioncast")
     p = tmp_path / "bad.csv"
