@@ -350,6 +350,7 @@ def log_artifacts(folder: Path, artifact_path: str | None = None) -> None:
 
 # -- a run's calls, in order, here or in a process of their own ---------------------------------
 _SYNC = "sync"
+_GONE = "the MLflow process ended unexpectedly"
 #: the URI schemes MLflow serves with its SQLAlchemy store (imported ahead by :meth:`Tracker.start`)
 _DATABASES = ("sqlite", "postgresql", "mysql", "mssql")
 #: what a :class:`Tracker` calls: these functions of this module, by name
@@ -403,8 +404,11 @@ class Tracker:
         """``name(*args)``, a function of this module: now, or queued to the tracker's process."""
         if self._conn is None:
             globals()[name](*args)
-        else:
+            return
+        try:
             self._conn.send((name, args))
+        except OSError as gone:
+            raise RuntimeError(_GONE) from gone
 
     def sync(self) -> None:
         """Wait until every call so far is made; raise the first error of the tracker's process."""
@@ -414,7 +418,7 @@ class Tracker:
             self._conn.send(_SYNC)
             error, self.run_id, self.seconds, self.cpu = self._conn.recv()
         except (EOFError, OSError) as gone:
-            raise RuntimeError("the MLflow process ended unexpectedly") from gone
+            raise RuntimeError(_GONE) from gone
         if error is not None:
             failed: BaseException = pickle.loads(error[0])
             failed.add_note(f"in the MLflow process:\n{error[1]}")

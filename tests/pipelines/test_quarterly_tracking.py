@@ -200,9 +200,15 @@ def test_ctrl_c_leaves_the_parent_run_to_the_caller(tmp_path):
 
 
 def test_a_tracker_process_that_dies_is_one_clear_error(tmp_path):
-    """The MLflow process killed (out of memory, say): the caller's next wait raises that it
-    ended, and ending the parent run through it does not hide that error."""
+    """The MLflow process killed (out of memory, say): the caller's next call or wait raises
+    that it ended, and ending the parent run through it does not hide that error."""
     uri = f"sqlite:///{tmp_path}/mlflow.db"
+    tracker = tracking.Tracker.start(uri)
+    tracker._process.kill()
+    tracker._process.join()
+    with pytest.raises(RuntimeError, match="MLflow process ended unexpectedly"):
+        tracker.call("log_run", {"m": 1.0})
+    tracker.close()
     tracker = tracking.Tracker.start(uri)
     with (
         tracker,
