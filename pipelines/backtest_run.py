@@ -78,7 +78,10 @@ def track_backtest(
     n_jobs: int,
     seconds: float,
 ) -> str:
-    """Log the parent backtest run and a child per (series, model); returns the parent id."""
+    """Log the parent backtest run and a child per (series, model); returns the parent id.
+
+    The MLflow calls are made by a process of their own (:class:`pipelines.tracking.Tracker`),
+    in order, while this one draws the child runs' charts."""
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     tags = {
         "kind": "backtest",
@@ -92,24 +95,20 @@ def track_backtest(
         "backend": backend,
         "n_jobs": n_jobs,
     }
-    with tempfile.TemporaryDirectory() as td:
+    with tempfile.TemporaryDirectory() as td, tracking.Tracker.start(uri) as tracker:
         root = Path(td)
-        children = []
-        for s in inputs:
-            for m in names:
-                children.append(_child(root, s, m, spec, bt, scores, doc))
-        parent_dir = root / "_parent"
-        parent_dir.mkdir()
-        bt.table.to_csv(parent_dir / "backtest.csv", index=False)
-        return tracking.log_parent_with_children(
-            uri,
-            f"backtest-{stamp}",
-            tags,
-            params,
-            {"backtest_seconds": seconds},
-            children,
-            artifacts=parent_dir,
-        )
+        # the MLflow process logs each child run while the next one's charts are drawn here
+        with tracker.parent_run(uri, f"backtest-{stamp}", tags):
+            tracker.call("log_run", {"backtest_seconds": seconds}, params)
+            for s in inputs:
+                for m in names:
+                    tracker.call("log_child", _child(root, s, m, spec, bt, scores, doc))
+            parent_dir = root / "_parent"
+            parent_dir.mkdir()
+            bt.table.to_csv(parent_dir / "backtest.csv", index=False)
+            tracker.call("log_artifacts", parent_dir)
+    assert tracker.run_id is not None
+    return tracker.run_id
 
 
 def _child(

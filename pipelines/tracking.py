@@ -321,26 +321,6 @@ def log_child(record: ChildRecord) -> str:
     return run_id
 
 
-def log_parent_with_children(
-    uri: str,
-    run_name: str,
-    tags: Mapping[str, Any],
-    params: Mapping[str, Any],
-    metrics: Mapping[str, float],
-    children: list[ChildRecord],
-    artifacts: Path | None = None,
-) -> str:
-    """A parent run (params, metrics, tags in one batch; optional artifact folder) with one
-    child run per record; returns the parent's id. Used by ``sanctioncast backtest --track``."""
-    with parent_run(uri, run_name, tags) as parent_id:
-        log_batch(parent_id, metrics, params)
-        for rec in children:
-            log_child(rec)
-        if artifacts is not None and artifacts.exists():
-            log_artifacts(artifacts)
-    return parent_id
-
-
 def log_artifacts(folder: Path, artifact_path: str | None = None) -> None:
     """Log a folder to the active run."""
     import mlflow

@@ -84,6 +84,8 @@ def test_backtest_track_logs_parent_and_children(capsys, tmp_path):
     parent = runs[runs["run_id"] == doc["run_id"]].iloc[0]
     assert parent["tags.kind"] == "backtest"
     assert parent["params.backtest_refit"] == "every:2"
+    assert parent["metrics.backtest_seconds"] > 0
+    assert {a.path for a in MlflowClient(uri).list_artifacts(doc["run_id"])} == {"backtest.csv"}
     children = runs[runs["tags.mlflow.parentRunId"] == doc["run_id"]]
     assert sorted(children["tags.mlflow.runName"]) == ["c26_output/sarimax", "c26_output/snaive"]
     sar = children[children["tags.model"] == "sarimax"].iloc[0]
