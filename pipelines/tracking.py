@@ -484,7 +484,10 @@ def _serve(conn: Any, warm: tuple[str, ...]) -> None:
         if msg is None:
             break
         if msg == _SYNC:
-            conn.send((error, run_id, round(busy, 2), round(time.process_time() - cpu0, 2)))
+            try:
+                conn.send((error, run_id, round(busy, 2), round(time.process_time() - cpu0, 2)))
+            except OSError:  # the caller is gone
+                break
             continue
         name, args = msg
         if error is not None:  # only the parent's end, FAILED
