@@ -23,8 +23,9 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@ $(VENV)/.installed
 
-# numba kernels compiled into their on-disk cache once, and again when their source changes
-KERNELS := models/_ets_fast.py models/_ces_fast.py models/_arima_search.py models/_arima_ml.py models/precompile.py
+# numba kernels compiled into their on-disk cache once, and again when their source changes;
+# the pooled model (models/pooled_gbm.py) trained into its cache
+KERNELS := models/_ets_fast.py models/_ces_fast.py models/_arima_search.py models/_arima_ml.py models/precompile.py models/pooled_gbm.py
 
 $(VENV)/.compiled: $(VENV)/.installed $(KERNELS)
 	$(BIN)/python -m models.precompile

@@ -477,7 +477,7 @@ def bench_m3() -> dict[str, Any]:
     default = Ensemble()
     members = tuple(str(m) for m in default.members)
     method = default.method
-    models = ["snaive", "naive", "ets", "theta", "dotm", "auto_arima"]
+    models = ["snaive", "naive", "ets", "theta", "dotm", "ces", "pooled_gbm", "auto_arima"]
     kept = (PREVIOUS.get("m3") or {}).get("kinds", {})
     out: dict[str, Any] = {
         "anchors": ANCHORS,

@@ -66,5 +66,8 @@ class WrapperForecaster(BaseForecaster):
     def min_obs(self, sp: int) -> int:
         return self._inner_proto().min_obs(sp)
 
+    def prepare(self, sp: int) -> None:
+        self._inner_proto().prepare(sp)
+
     def _future_exog_columns(self) -> list[str]:
         return list(self.inner_.future_exog_columns_)

@@ -310,6 +310,14 @@ class BaseForecaster:
         out.index.name = "period"
         return self._check_output(out, levels)
 
+    def prepare(self, sp: int) -> None:
+        """One-off work before fits at seasonal period ``sp`` (nothing, for most models).
+
+        A pooled model trains on its corpus here (:mod:`models.pooled_gbm`). The backtest calls
+        it once per model and seasonal period before it hands tasks to worker processes, so
+        that the workers do not each do the same work at once.
+        """
+
     # -- for subclasses ------------------------------------------------------------------------
     def min_obs(self, sp: int) -> int:
         """Fewest observations this configuration can be fitted to. Seasonal cycles count only

@@ -138,6 +138,10 @@ class Ensemble(BaseForecaster):
         # the ensemble fits when at least one member does (each at its own seasonal period)
         return min(m.min_obs(getattr(m, "sp", None) or sp) for m in self._labelled().values())
 
+    def prepare(self, sp: int) -> None:
+        for member in self._labelled().values():
+            member.prepare(getattr(member, "sp", None) or sp)
+
     # -- fit -----------------------------------------------------------------------------------
     def _fit(self, y: pd.Series, X: pd.DataFrame | None) -> None:
         if self.method not in _METHODS:

@@ -24,6 +24,7 @@ from models.dotm import DOTM
 from models.ensemble import Ensemble
 from models.ets import ETS, ETSAkaike
 from models.gbm_lags import GBMLags
+from models.pooled_gbm import PooledGBM
 from models.ridge_lags import RidgeLags
 from models.sarimax import SARIMAX
 from models.snaive import SeasonalNaive
@@ -54,6 +55,7 @@ _MODELS: list[type[BaseForecaster]] = [
     SARIMAXLog,
     RidgeLags,
     GBMLags,
+    PooledGBM,
     Ensemble,
 ]
 

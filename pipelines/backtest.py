@@ -476,6 +476,9 @@ def backtest(
     if backend not in BACKENDS:
         raise InputError(f"backend {backend!r}: use one of {', '.join(BACKENDS)}")
     instances = [get_model(m) if isinstance(m, str) else m for m in models]
+    for m in instances:  # one-off work (a pooled model's training) before any worker starts
+        for sp in sorted({getattr(m, "sp", None) or season_length(s.y.index) for s in series}):
+            m.prepare(sp)
     every = spec.refit_every
     status: dict[tuple[str, str], dict[str, Any]] = {}
     pairs: list[tuple[SeriesInput, BaseForecaster, list[Split]]] = []
