@@ -103,13 +103,7 @@ class Ensemble(BaseForecaster):
 
     def __init__(
         self,
-        members: tuple[str | BaseForecaster, ...] = (
-            "ets_aicw",
-            "theta",
-            "dotm",
-            "ces",
-            "auto_arima_approx",
-        ),
+        members: tuple[str | BaseForecaster, ...] = ("ets_aicw", "theta", "dotm", "pooled_gbm"),
         method: str = "mean",
         validation_origins: int = 4,
         horizon_for_weights: int | None = None,
