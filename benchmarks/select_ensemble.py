@@ -20,11 +20,14 @@ History (details in ``models/ensemble.py``): the first study (ETS, theta, SARIMA
 found no candidate gaining on theta in monthly sMAPE on the holdouts; with DOTM added it chose
 ``mean(ets, theta, dotm, auto_arima_approx)``, which scored once on the M3 test fell short of the
 target (sMAPE 2.3% / 2.96% better than theta, quarterly / monthly); with ``ets_aicw`` (ETS with
-Akaike weights) added it chose ``mean(ets_aicw, theta, dotm)``, the default since. The fourth
+Akaike weights) added it chose ``mean(ets_aicw, theta, dotm)``. The fourth
 adds ``ces`` (complex exponential smoothing, a member of the SCUM combination of Petropoulos &
 Svetunkov 2020). Its choice, scored on the test, gained 2.17% on theta in quarterly sMAPE where
 its single holdout had promised 5.5%: one origin per series is a noisy yardstick, so the fifth
-study scores three rolling origins per series.
+study scores three rolling origins per series. The sixth adds ``pooled_gbm``, a global model
+trained on the M3 series' training periods (:mod:`models.pooled_gbm`); here it is trained
+without the held-out periods too (``exclude_last``), or it would have seen them. It chose
+``mean(ets_aicw, theta, dotm, pooled_gbm)``, the default since.
 """
 
 from __future__ import annotations

@@ -43,7 +43,7 @@ def main() -> int:
             fitted = get_model(name).fit(y.iloc[:-2])
             fitted.update(y, refit_params=True)
             fitted.predict(4)
-        log.info("%s: kernels ready in %.1f s", name, time.perf_counter() - t0)
+        log.info("%s: ready in %.1f s", name, time.perf_counter() - t0)
     return 0
 
 

@@ -38,4 +38,4 @@ def test_precompile_compiles_every_kernel_of_a_quarterly_run():
     )
     compiled = json.loads(done.stdout.strip().splitlines()[-1])
     assert all(compiled[n] >= 1 for n in RUN_KERNELS), compiled
-    assert "kernels ready" in done.stderr
+    assert "ets: ready in" in done.stderr and "pooled_gbm: ready in" in done.stderr
