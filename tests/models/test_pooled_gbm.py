@@ -168,8 +168,9 @@ def test_prepare_trains_before_any_fit(synthetic):
 
 def test_bad_hyperparameters_are_input_errors(synthetic):
     y = _quarterly(300.0 * np.exp(0.01 * np.arange(12)))
-    with pytest.raises(InputError, match="window and max_horizon"):
-        PooledGBM(window=0).fit(y)
+    for bad in ({"window": 1}, {"max_horizon": 0}, {"exclude_last": -1}):
+        with pytest.raises(InputError, match="window must be >= 2"):
+            PooledGBM(**bad).fit(y)
     assert synthetic == []
 
 
