@@ -285,6 +285,10 @@ class PooledGBM(BaseForecaster):
             self._pooled(sp)
 
     def _pooled(self, sp: int) -> PooledModel:
+        """The pooled model for ``sp``; its key is kept in ``pooled_key_``. A fitted copy holds
+        the key, not the model (about 9 MB quarterly): copies made by the backtest's shared
+        fits and results sent back from worker processes stay small, and each process reads the
+        model once (memory, else the cache file)."""
         _, window, horizon = CORPORA[sp]
         self.window_ = int(window if self.window is None else self.window)
         self.max_horizon_ = int(horizon if self.max_horizon is None else self.max_horizon)
@@ -293,7 +297,7 @@ class PooledGBM(BaseForecaster):
                 f"{self.name}: window must be >= 2, max_horizon >= 1 and exclude_last >= 0, "
                 f"got {self.window_}, {self.max_horizon_}, {self.exclude_last}"
             )
-        return pooled_model(
+        self.pooled_key_ = (
             sp,
             self.window_,
             self.max_horizon_,
@@ -302,6 +306,7 @@ class PooledGBM(BaseForecaster):
             float(self.learning_rate),
             int(self.random_state),
         )
+        return pooled_model(*self.pooled_key_)
 
     def _fit(self, y: pd.Series, X: pd.DataFrame | None) -> None:
         if self.sp_ not in CORPORA:
@@ -312,10 +317,10 @@ class PooledGBM(BaseForecaster):
         values = y.to_numpy(dtype=float)
         if (values <= 0).any():
             raise ModelRefusal(f"{self.name}: needs positive values (it models log ratios)")
-        self.model_ = self._pooled(self.sp_)
+        model = self._pooled(self.sp_)
         self.features_, vol = window_features(values, self.window_)
         self.last_ = float(values[-1])
-        self.scale_ = max(vol, self.model_.min_scale) if np.isfinite(vol) else self.model_.min_scale
+        self.scale_ = max(vol, model.min_scale) if np.isfinite(vol) else model.min_scale
 
     def _predict(
         self, h: int, X: pd.DataFrame | None, levels: list[float]
@@ -324,13 +329,14 @@ class PooledGBM(BaseForecaster):
             raise ModelRefusal(
                 f"{self.name}: trained for up to {self.max_horizon_} steps ahead, asked {h}"
             )
+        model = pooled_model(*self.pooled_key_)
         # one thread: OpenMP start-up costs more than predicting one row
         with _threadpools().limit(limits=1):
             pred = np.array(
-                [float(r.predict(self.features_[None])[0]) for r in self.model_.regressors[:h]]
+                [float(r.predict(self.features_[None])[0]) for r in model.regressors[:h]]
             )
         out = {"mean": self.last_ * np.exp(pred)}
-        q = self.model_.error_quantiles[:h]
+        q = model.error_quantiles[:h]
         for lv in levels:
             # a band always holds the point forecast (the pooled errors' median is near 0)
             lo = np.minimum([np.interp(0.5 - lv / 200.0, _GRID, q[k]) for k in range(h)], 0.0)

@@ -184,3 +184,15 @@ def test_backtest_prepares_the_pooled_model_before_its_workers_start(synthetic, 
     ens = Ensemble(("naive", PooledGBM(window=8, max_horizon=4, **SMALL)))
     backtest([SeriesInput("a", y), SeriesInput("b", y * 2)], [ens], BacktestSpec(horizon=2))
     assert seen == [4]  # once per seasonal period, through the ensemble
+
+
+def test_a_fitted_copy_holds_the_key_not_the_model(synthetic):
+    import pickle
+
+    y = _quarterly(300.0 * np.exp(0.01 * np.arange(12)))
+    fitted = PooledGBM(window=8, max_horizon=4, **SMALL).fit(y)
+    blob = pickle.dumps(fitted)
+    assert len(blob) < 5_000  # the regressors are not in it
+    pooled_gbm.pooled_model.cache_clear()  # another process: read from the cache file
+    pd.testing.assert_frame_equal(pickle.loads(blob).predict(4), fitted.predict(4))
+    assert len(synthetic) == 1
