@@ -478,7 +478,10 @@ def backtest(
     instances = [get_model(m) if isinstance(m, str) else m for m in models]
     for m in instances:  # one-off work (a pooled model's training) before any worker starts
         for sp in sorted({getattr(m, "sp", None) or season_length(s.y.index) for s in series}):
-            m.prepare(sp)
+            try:
+                m.prepare(sp)
+            except InputError:  # a bad hyperparameter: the model's tasks fail with it, as before
+                log.debug("%s: prepare(%d) refused; its tasks will report why", m.name, sp)
     every = spec.refit_every
     status: dict[tuple[str, str], dict[str, Any]] = {}
     pairs: list[tuple[SeriesInput, BaseForecaster, list[Split]]] = []

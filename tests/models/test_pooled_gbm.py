@@ -196,3 +196,12 @@ def test_a_fitted_copy_holds_the_key_not_the_model(synthetic):
     pooled_gbm.pooled_model.cache_clear()  # another process: read from the cache file
     pd.testing.assert_frame_equal(pickle.loads(blob).predict(4), fitted.predict(4))
     assert len(synthetic) == 1
+
+
+def test_a_bad_hyperparameter_fails_the_models_tasks_not_the_backtest(synthetic):
+    from pipelines.backtest import BacktestSpec, SeriesInput, backtest
+
+    y = _quarterly(300.0 * np.exp(0.01 * np.arange(16)))
+    res = backtest([SeriesInput("a", y)], ["naive", PooledGBM(window=1)], BacktestSpec(horizon=2))
+    assert res.ok("a", "naive")
+    assert "window must be >= 2" in res.status[("a", "pooled_gbm")]["error"]
