@@ -99,7 +99,7 @@ def training_inputs(kind: str, stride: int) -> list[Any]:
 
 
 def main() -> int:
-    from models.registry import describe, get_model
+    from models.registry import get_model
     from pipelines.backtest import BacktestSpec, backtest
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
@@ -128,11 +128,10 @@ def main() -> int:
         # a global model trained on M3 must not see the held-out periods: it trains on the
         # corpus without them (``exclude_last``)
         held_out = h + (origins - 1) * steps[kind]
+        models = [get_model(m) for m in members]
         models = [
-            get_model(
-                m, **({"exclude_last": held_out} if "exclude_last" in describe(m)["params"] else {})
-            )
-            for m in members
+            m.clone(exclude_last=held_out) if "exclude_last" in m.get_params() else m
+            for m in models
         ]
         bt = backtest(inputs, models, spec, n_jobs=2)
         ok = set.intersection(

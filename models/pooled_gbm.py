@@ -104,7 +104,7 @@ def corpus(kind: str, exclude_last: int = 0) -> list[np.ndarray]:
 
 def window_features(x: np.ndarray, window: int) -> tuple[np.ndarray, float]:
     """Features of the window ending at ``x``'s last value, and the series' volatility there."""
-    feats, vols = all_windows(x, window)
+    feats, vols = all_windows(x[-window:], window)  # the earlier values are not in it
     return feats[-1], float(vols[-1])
 
 
@@ -282,31 +282,30 @@ class PooledGBM(BaseForecaster):
         run many fits in worker processes does this first, so that the workers do not each
         train the same model at once; a period without a corpus is left to ``fit`` to refuse."""
         if sp in CORPORA:
-            self._pooled(sp)
+            pooled_model(*self._key(sp))
 
-    def _pooled(self, sp: int) -> PooledModel:
-        """The pooled model for ``sp``; its key is kept in ``pooled_key_``. A fitted copy holds
-        the key, not the model (about 9 MB quarterly): copies made by the backtest's shared
-        fits and results sent back from worker processes stay small, and each process reads the
-        model once (memory, else the cache file)."""
+    def _key(self, sp: int) -> tuple[int, int, int, int, int, float, int]:
+        """The arguments of :func:`pooled_model` for ``sp`` (hyperparameters checked). A fitted
+        copy holds this key, not the model (about 9 MB quarterly): copies made by the
+        backtest's shared fits and results sent back from worker processes stay small, and
+        each process reads the model once (memory, else the cache file)."""
         _, window, horizon = CORPORA[sp]
-        self.window_ = int(window if self.window is None else self.window)
-        self.max_horizon_ = int(horizon if self.max_horizon is None else self.max_horizon)
-        if self.window_ < 2 or self.max_horizon_ < 1 or self.exclude_last < 0:
+        window = int(window if self.window is None else self.window)
+        horizon = int(horizon if self.max_horizon is None else self.max_horizon)
+        if window < 2 or horizon < 1 or self.exclude_last < 0:
             raise InputError(
                 f"{self.name}: window must be >= 2, max_horizon >= 1 and exclude_last >= 0, "
-                f"got {self.window_}, {self.max_horizon_}, {self.exclude_last}"
+                f"got {window}, {horizon}, {self.exclude_last}"
             )
-        self.pooled_key_ = (
+        return (
             sp,
-            self.window_,
-            self.max_horizon_,
+            window,
+            horizon,
             int(self.exclude_last),
             int(self.max_iter),
             float(self.learning_rate),
             int(self.random_state),
         )
-        return pooled_model(*self.pooled_key_)
 
     def _fit(self, y: pd.Series, X: pd.DataFrame | None) -> None:
         if self.sp_ not in CORPORA:
@@ -317,7 +316,9 @@ class PooledGBM(BaseForecaster):
         values = y.to_numpy(dtype=float)
         if (values <= 0).any():
             raise ModelRefusal(f"{self.name}: needs positive values (it models log ratios)")
-        model = self._pooled(self.sp_)
+        self.pooled_key_ = self._key(self.sp_)
+        _, self.window_, self.max_horizon_, *_ = self.pooled_key_
+        model = pooled_model(*self.pooled_key_)
         self.features_, vol = window_features(values, self.window_)
         self.last_ = float(values[-1])
         self.scale_ = max(vol, model.min_scale) if np.isfinite(vol) else model.min_scale
