@@ -2,6 +2,9 @@
 
 Members are fitted to the same data; a member that refuses (:class:`~models.base.ModelRefusal`)
 is dropped and its reason kept in ``dropped_``; if every member refuses, the ensemble refuses.
+A member that refuses a forecast (``pooled_gbm`` beyond the steps it was trained for) is left
+out of that forecast, the others' weights rescaled to sum to one (logged at INFO); the ensemble
+refuses only a forecast every member refuses.
 
 Combination (``method``):
 
@@ -224,16 +227,28 @@ class Ensemble(BaseForecaster):
     def _predict(
         self, h: int, X: pd.DataFrame | None, levels: list[float]
     ) -> dict[str, np.ndarray]:
-        frames = []
-        for member in self.members_.values():
+        frames, weights, refused = [], [], {}
+        for label, member in self.members_.items():
             need = member.future_exog_columns_
             X_m = X[need] if (X is not None and need) else None
-            frames.append(member.predict(h, X_m, level=levels))
+            try:
+                frames.append(member.predict(h, X_m, level=levels))
+            except ModelRefusal as exc:  # e.g. more steps than a member was trained for
+                refused[label] = str(exc)
+                continue
+            weights.append(self.weights_[label])
+        if refused:
+            reasons = "; ".join(
+                v if v.startswith(f"{k}:") else f"{k}: {v}" for k, v in refused.items()
+            )
+            if not frames:
+                raise ModelRefusal(f"{self.name}: every member refused {h} steps ({reasons})")
+            log.info("%s: %d steps without %s", self.name, h, reasons)
         stacked = np.stack([f.to_numpy(dtype=float) for f in frames])  # member x h x column
         if self.method == "median":
             combined = np.median(stacked, axis=0)
-        else:
-            w = np.array([self.weights_[lab] for lab in self.members_])
+        else:  # the weights of the members that forecast, normalised
+            w = np.array(weights) / sum(weights)
             combined = np.tensordot(w, stacked, axes=1)
         return {col: combined[:, i] for i, col in enumerate(frames[0].columns)}
 

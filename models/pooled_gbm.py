@@ -214,7 +214,14 @@ def pooled_model(
                 return model
         except Exception as exc:  # a truncated or foreign file: train again
             log.warning("pooled_gbm: ignoring unreadable cache file %s (%s)", path, exc)
-    log.info("pooled_gbm: training on the M3 %s series (once; cached in %s)", kind, path.parent)
+    # a warning, so that the command line shows it: minutes without output otherwise
+    log.warning(
+        "pooled_gbm: training on the M3 %s series, once per machine (about %s on 2 cores); "
+        "cached in %s",
+        kind,
+        "25 s" if kind == "quarterly" else "3 min",
+        path.parent,
+    )
     model = train(
         corpus(kind, exclude_last), window, max_horizon, max_iter, learning_rate, random_state
     )

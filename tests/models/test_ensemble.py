@@ -129,3 +129,41 @@ def test_update_updates_members_and_keeps_weights():
     fcs = [SeasonalNaive().fit(y).predict(4), SeasonalNaive(sp=1).fit(y).predict(4)]
     expected = weights["snaive"] * fcs[0] + weights["snaive_2"] * fcs[1]
     pd.testing.assert_frame_equal(m.predict(4), expected)
+
+
+class _ShortSighted(SeasonalNaive):
+    """A seasonal naive that refuses to forecast more than ``limit`` steps."""
+
+    def __init__(self, sp: int | None = None, limit: int = 4) -> None:
+        super().__init__(sp=sp)
+        self.limit = limit
+
+    def _predict(self, h, X, levels):
+        if h > self.limit:
+            raise ModelRefusal(f"{self.name}: up to {self.limit} steps, asked {h}")
+        return super()._predict(h, X, levels)
+
+
+def test_a_member_refusing_a_forecast_is_left_out_of_it():
+    y = _seasonal_no_trend()
+    m = Ensemble((SeasonalNaive(sp=1), _ShortSighted(limit=4))).fit(y)
+    naive = SeasonalNaive(sp=1).fit(y).predict(6)
+    snaive = SeasonalNaive().fit(y).predict(6)
+    # within the limit both members, beyond it the other alone (its weight rescaled to one)
+    np.testing.assert_allclose(m.predict(4).to_numpy(), (naive + snaive).iloc[:4].to_numpy() / 2)
+    pd.testing.assert_frame_equal(m.predict(6), naive)
+    assert m.dropped_ == {} and list(m.members_) == ["snaive", "snaive_2"]  # kept for later
+    weighted = Ensemble(
+        (SeasonalNaive(sp=1), _ShortSighted(limit=4), _ShortSighted(limit=2)),
+        method="inverse_error",
+    ).fit(y)
+    fc = weighted.predict(3)
+    w = weighted.weights_["snaive"] / (weighted.weights_["snaive"] + weighted.weights_["snaive_2"])
+    expected = w * naive.iloc[:3] + (1 - w) * snaive.iloc[:3]
+    np.testing.assert_allclose(fc.to_numpy(), expected.to_numpy())
+
+
+def test_every_member_refusing_a_forecast_refuses_it():
+    m = Ensemble((_ShortSighted(limit=4), _ShortSighted(sp=1, limit=2))).fit(_seasonal_no_trend())
+    with pytest.raises(ModelRefusal, match=r"ensemble: every member refused 5 steps.*up to 4"):
+        m.predict(5)

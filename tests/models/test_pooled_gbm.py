@@ -108,15 +108,24 @@ def test_forecasts_and_intervals(synthetic):
     assert synthetic == [("quarterly", 0)]
 
 
-def test_trained_once_then_read_from_the_cache(synthetic, tmp_path, monkeypatch):
+def test_trained_once_then_read_from_the_cache(synthetic, tmp_path, monkeypatch, caplog):
     y = _quarterly(300.0 * np.exp(0.01 * np.arange(12)))
-    first = PooledGBM(window=8, max_horizon=4, **SMALL).fit(y).predict(3)
+    with caplog.at_level(logging.WARNING, logger="models.pooled_gbm"):
+        first = PooledGBM(window=8, max_horizon=4, **SMALL).fit(y).predict(3)
+    # the command line shows the training (a warning): minutes, the first time, for monthly
+    assert caplog.messages == [
+        "pooled_gbm: training on the M3 quarterly series, once per machine "
+        f"(about 25 s on 2 cores); cached in {tmp_path}"
+    ]
     files = list(tmp_path.glob("pooled_gbm-quarterly-w8-h4-x0-*.joblib"))
-    assert len(files) == 1 and not list(tmp_path.glob("*.tmp"))
+    assert len(files) == 1 and not list(tmp_path.glob("*.tmp")) and not list(tmp_path.glob(".*"))
     # a new process (memory cache cleared) reads the file and does not train
     pooled_gbm.pooled_model.cache_clear()
     monkeypatch.setattr(pooled_gbm, "train", lambda *a, **k: pytest.fail("trained again"))
-    again = PooledGBM(window=8, max_horizon=4, **SMALL).fit(y).predict(3)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="models.pooled_gbm"):
+        again = PooledGBM(window=8, max_horizon=4, **SMALL).fit(y).predict(3)
+    assert caplog.messages == []
     pd.testing.assert_frame_equal(first, again)
     assert len(synthetic) == 1
 
