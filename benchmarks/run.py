@@ -713,7 +713,8 @@ QUARTERLY_REPEATS = int(os.environ.get("BENCH_QUARTERLY_REPEATS", "1" if QUICK e
 def bench_quarterly() -> dict[str, Any]:
     """``sanctioncast run`` timed as the analyst runs it: a fresh process each time (imports,
     worker start-up and exit included). "new store": the run creates the MLflow store (the first
-    run on a machine, ``make run`` on a fresh clone); "existing store": every later run;
+    run on a machine, ``make run`` on a fresh clone; a copy of the schema template ``make`` has
+    prepared); "existing store": every later run;
     "untracked": ``run --no-track``, the same run logging nothing to MLflow.
 
     MLflow's time is measured two ways. The ``tracking`` stage (importing MLflow, the store and
@@ -1124,7 +1125,8 @@ def markdown(res: dict[str, Any]) -> str:
             " waits), its wall time and share of the run's wall time (it overlaps the imports and"
             " the backtest); and the CPU that stage used (the MLflow process's, plus"
             " `time.thread_time` in the main process) and its share of the CPU of all the run's"
-            " processes (`getrusage`).",
+            " processes (`getrusage`). A new store starts as a copy of the empty MLflow database"
+            " that `make` prepares (`pipelines.tracking.schema_template`, since 2026-12-02).",
             "",
             "| config | refit | wall s (median) | runs | CPU s | added by tracking s (each) | added share of wall | `tracking` stage s | stage share of wall | stage CPU s | stage share of CPU | stages (s) | champion (backtest MASE) per series |",
             "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
