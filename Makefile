@@ -25,12 +25,13 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 
 # numba kernels compiled into their on-disk cache once, and again when their source changes;
 # the pooled model (models/pooled_gbm.py) trained into its cache, and the empty MLflow database a
-# new sqlite store starts from (pipelines.tracking.schema_template) made there
+# new sqlite store starts from (pipelines.tracking.schema_template) made there (without it, e.g.
+# in an unwritable cache, MLflow makes each new store itself: a second slower, nothing else)
 KERNELS := models/_ets_fast.py models/_ces_fast.py models/_arima_search.py models/_arima_ml.py models/precompile.py models/pooled_gbm.py
 
 $(VENV)/.compiled: $(VENV)/.installed $(KERNELS)
 	$(BIN)/python -m models.precompile
-	$(BIN)/python -c "from pipelines.tracking import schema_template; schema_template()"
+	-$(BIN)/python -c "from pipelines.tracking import schema_template; schema_template()"
 	touch $@
 
 run: $(VENV)/.installed $(VENV)/.compiled  ## create .venv, install, run the quarterly forecast on the embedded data
