@@ -903,11 +903,41 @@ def _f(v: Any, nd: int = 2) -> str:
     return str(v)
 
 
+def machine() -> dict[str, Any]:
+    """The machine the results come from. The CPU and the BLAS kernels OpenBLAS chose for it
+    belong here: ETS's forward-difference gradients turn the last bits of its dot products into
+    different fits on some series (on an AMD EPYC, ``OPENBLAS_CORETYPE=SkylakeX`` changes 6% of
+    ``ets``'s and 23% of ``ets_aicw``'s M3 quarterly forecasts by over 0.1%), so accuracy rows
+    move between machines."""
+    from threadpoolctl import threadpool_info
+
+    cpu = platform.processor()
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    blas = [
+        f"{i.get('internal_api')} {i.get('version')} ({i.get('architecture')} kernels)"
+        for i in threadpool_info()
+        if i.get("user_api") == "blas"
+    ]
+    return {
+        "cpus": os.cpu_count(),
+        "cpu": cpu,
+        "blas": ", ".join(blas),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+
+
 def markdown(res: dict[str, Any]) -> str:
     lines = [f"# sanctioncast benchmarks, {res['date']}", ""]
     m = res["machine"]
     lines += [
-        f"Machine: {m['cpus']} cores, Python {m['python']}, {m['platform']}; quick={res['quick']}. "
+        f"Machine: {m['cpus']} cores"
+        + (f" ({m['cpu']}; BLAS {m['blas']})" if m.get("cpu") else "")
+        + f", Python {m['python']}, {m['platform']}; quick={res['quick']}. "
         "Section wall times: "
         + ", ".join(
             f"{k} {res[k].get('section_seconds', 0):.0f} s ({res[k].get('run_at', '?')})"
@@ -1184,11 +1214,7 @@ def main() -> int:
         "date": stamp,
         "quick": QUICK,
         "sections": SECTIONS,
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-        },
+        "machine": machine(),
     }
     funcs = {
         "policies": bench_policies,
