@@ -186,10 +186,7 @@ class Ensemble(BaseForecaster):
 
     def _refuse_if_empty(self) -> None:
         if not self.members_:
-            reasons = "; ".join(
-                v if v.startswith(f"{k}:") else f"{k}: {v}" for k, v in self.dropped_.items()
-            )
-            raise ModelRefusal(f"{self.name}: every member refused ({reasons})")
+            raise ModelRefusal(f"{self.name}: every member refused ({_reasons(self.dropped_)})")
 
     def _validate(self, y: pd.Series, X: pd.DataFrame | None) -> None:
         """MASE of each fitted member over rolling origins of the training data."""
@@ -238,9 +235,7 @@ class Ensemble(BaseForecaster):
                 continue
             weights.append(self.weights_[label])
         if refused:
-            reasons = "; ".join(
-                v if v.startswith(f"{k}:") else f"{k}: {v}" for k, v in refused.items()
-            )
+            reasons = _reasons(refused)
             if not frames:
                 raise ModelRefusal(f"{self.name}: every member refused {h} steps ({reasons})")
             log.info("%s: %d steps without %s", self.name, h, reasons)
@@ -260,3 +255,8 @@ class Ensemble(BaseForecaster):
             "dropped": dict(self.dropped_),
             "note": self.weights_note_,
         }
+
+
+def _reasons(refused: dict[str, str]) -> str:
+    """Members' refusals as one line, each led by the member's label once."""
+    return "; ".join(v if v.startswith(f"{k}:") else f"{k}: {v}" for k, v in refused.items())
