@@ -11,6 +11,9 @@ forecast needs future ``X`` only when (and for the columns) the inner model does
 
 from __future__ import annotations
 
+import copy
+from typing import Self
+
 import pandas as pd
 
 from features.errors import InputError
@@ -68,6 +71,14 @@ class WrapperForecaster(BaseForecaster):
 
     def prepare(self, sp: int) -> None:
         self._inner_proto().prepare(sp)
+
+    def self_contained(self) -> Self:
+        inner = self.inner_.self_contained()
+        if inner is self.inner_:
+            return self
+        out = copy.copy(self)
+        out.inner_ = inner
+        return out
 
     def _future_exog_columns(self) -> list[str]:
         return list(self.inner_.future_exog_columns_)

@@ -318,6 +318,17 @@ class BaseForecaster:
         that the workers do not each do the same work at once.
         """
 
+    def self_contained(self) -> Self:
+        """This fitted forecaster holding in its own attributes all it needs to forecast, to be
+        saved and loaded elsewhere (:func:`pipelines.tracking.log_forecaster`).
+
+        Most forecasters already do and return themselves. A pooled model names its trained
+        regressors by a key into a per-process cache (so copies sent to workers stay small): its
+        copy here carries them. Wrappers and ensembles return copies holding their fitted
+        models' self-contained copies.
+        """
+        return self
+
     # -- for subclasses ------------------------------------------------------------------------
     def min_obs(self, sp: int) -> int:
         """Fewest observations this configuration can be fitted to. Seasonal cycles count only

@@ -77,8 +77,9 @@ disagreement: with the mean rules a band is exactly as wide as the members' weig
 
 from __future__ import annotations
 
+import copy
 import logging
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 import pandas as pd
@@ -147,6 +148,14 @@ class Ensemble(BaseForecaster):
     def prepare(self, sp: int) -> None:
         for member in self._labelled().values():
             member.prepare(getattr(member, "sp", None) or sp)
+
+    def self_contained(self) -> Self:
+        members = {lab: m.self_contained() for lab, m in self.members_.items()}
+        if all(members[lab] is m for lab, m in self.members_.items()):
+            return self
+        out = copy.copy(self)
+        out.members_ = members
+        return out
 
     # -- fit -----------------------------------------------------------------------------------
     def _fit(self, y: pd.Series, X: pd.DataFrame | None) -> None:

@@ -43,11 +43,12 @@ beyond ``max_horizon`` (12 quarters, 24 months).
 
 from __future__ import annotations
 
+import copy
 import logging
 from dataclasses import dataclass
 from functools import cache
 from importlib.metadata import version
-from typing import Any
+from typing import Any, Self
 
 import joblib
 import numpy as np
@@ -253,6 +254,8 @@ class PooledGBM(BaseForecaster):
         "complexity": 4,
         "family": "machine learning",
     }
+    #: the trained regressors, held only by a :meth:`self_contained` copy (else read by key)
+    pooled_: PooledModel | None = None
 
     def __init__(
         self,
@@ -316,6 +319,16 @@ class PooledGBM(BaseForecaster):
         self.last_ = float(values[-1])
         self.scale_ = max(vol, model.min_scale) if np.isfinite(vol) else model.min_scale
 
+    def self_contained(self) -> Self:
+        """A copy holding the trained regressors themselves (~9 MB quarterly), not their key:
+        it forecasts where this machine's cache is not (a model logged to MLflow and served)."""
+        out = copy.copy(self)
+        out.pooled_ = self._pooled()
+        return out
+
+    def _pooled(self) -> PooledModel:
+        return self.pooled_ if self.pooled_ is not None else pooled_model(*self.pooled_key_)
+
     def _predict(
         self, h: int, X: pd.DataFrame | None, levels: list[float]
     ) -> dict[str, np.ndarray]:
@@ -323,7 +336,7 @@ class PooledGBM(BaseForecaster):
             raise ModelRefusal(
                 f"{self.name}: trained for up to {self.max_horizon_} steps ahead, asked {h}"
             )
-        model = pooled_model(*self.pooled_key_)
+        model = self._pooled()
         # one thread: OpenMP start-up costs more than predicting one row
         with _threadpools().limit(limits=1):
             pred = np.array(

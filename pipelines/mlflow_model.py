@@ -171,7 +171,7 @@ def _log_forecaster_impl(
     }
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "forecaster.joblib"
-        joblib.dump(fitted, path)
+        joblib.dump(fitted.self_contained(), path)  # nothing read from this machine's cache
         return mlflow.pyfunc.log_model(
             name=name,
             python_model=str(Path(__file__).resolve()),

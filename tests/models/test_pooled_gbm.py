@@ -214,3 +214,56 @@ def test_a_bad_hyperparameter_fails_the_models_tasks_not_the_backtest(synthetic)
     res = backtest([SeriesInput("a", y)], ["naive", PooledGBM(window=1)], BacktestSpec(horizon=2))
     assert res.ok("a", "naive")
     assert "window must be >= 2" in res.status[("a", "pooled_gbm")]["error"]
+
+
+def test_a_self_contained_copy_forecasts_without_the_cache(synthetic, tmp_path, monkeypatch):
+    import pickle
+
+    from models.ensemble import Ensemble
+    from models.transform import Transformed
+
+    y = _quarterly(300.0 * np.exp(0.01 * np.arange(16)))
+    pooled = PooledGBM(window=8, max_horizon=4, **SMALL)
+    fitted = {
+        "pooled": pooled.fit(y),
+        "ensemble": Ensemble(("naive", pooled)).fit(y),
+        "wrapped": Transformed(pooled, "log").fit(y),
+    }
+    expected = {k: f.predict(4) for k, f in fitted.items()}
+    blobs = {k: pickle.dumps(f.self_contained()) for k, f in fitted.items()}
+    assert len(pickle.dumps(fitted["pooled"])) < 5_000  # the originals still hold the key only
+    # another machine: nothing in memory, an empty cache, no training allowed
+    pooled_gbm.pooled_model.cache_clear()
+    monkeypatch.setenv("SANCTIONCAST_CACHE_DIR", str(tmp_path / "elsewhere"))
+    monkeypatch.setattr(pooled_gbm, "train", lambda *a, **k: pytest.fail("trained again"))
+    for k, blob in blobs.items():
+        assert len(blob) > 50_000  # the regressors travel with it
+        pd.testing.assert_frame_equal(pickle.loads(blob).predict(4), expected[k])
+    assert not (tmp_path / "elsewhere").exists()
+    # a model with nothing in a cache is its own self-contained copy, in an ensemble too
+    plain = Ensemble(("naive", "snaive")).fit(y)
+    assert plain.self_contained() is plain
+    assert plain.members_["naive"].self_contained() is plain.members_["naive"]
+
+
+def test_a_logged_pooled_model_forecasts_without_the_cache(synthetic, tmp_path, monkeypatch):
+    import mlflow
+
+    from models.ensemble import Ensemble
+    from pipelines.mlflow_model import _log_forecaster_impl
+
+    y = _quarterly(300.0 * np.exp(0.01 * np.arange(16)))
+    fitted = Ensemble(("naive", PooledGBM(window=8, max_horizon=4, **SMALL))).fit(y)
+    expected = fitted.predict(3).reset_index()
+    expected["period"] = expected["period"].astype(str)
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path}/mlflow.db")
+    try:
+        with mlflow.start_run():
+            info = _log_forecaster_impl(fitted, "ensemble", pd.DataFrame({"h": [4]}))
+        pooled_gbm.pooled_model.cache_clear()
+        monkeypatch.setenv("SANCTIONCAST_CACHE_DIR", str(tmp_path / "elsewhere"))
+        monkeypatch.setattr(pooled_gbm, "train", lambda *a, **k: pytest.fail("trained again"))
+        got = mlflow.pyfunc.load_model(info.model_uri).predict(pd.DataFrame({"h": [3]}))
+    finally:
+        mlflow.set_tracking_uri(None)
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
