@@ -210,11 +210,13 @@ def test_run_json(capsys, tmp_path, monkeypatch):
     from pipelines import tracking
 
     started: list[str] = []
+    trackers: list[tracking.Tracker] = []
     start = tracking.Tracker.start
 
     def spy(uri: str) -> tracking.Tracker:
         started.append(uri)
-        return start(uri)
+        trackers.append(start(uri))
+        return trackers[-1]
 
     monkeypatch.setattr(tracking.Tracker, "start", staticmethod(spy))
     cfg = tmp_path / "run.yml"
@@ -237,7 +239,9 @@ def test_run_json(capsys, tmp_path, monkeypatch):
     doc = json.loads(out)
     assert doc["quarter"] == "2025Q4" and doc["run_id"]
     assert started == [uri]
-    assert doc["cpu_timings"]["tracking"] > 0.5  # the process's imports at least
+    # the stage's CPU counts the MLflow process's (its calls, and its imports when they were
+    # not already made in this test process before it was forked)
+    assert doc["cpu_timings"]["tracking"] >= trackers[0].cpu > 0
     assert doc["series"]["industry_output"]["champion"] == "snaive"
     assert Path(doc["report"]).exists()
 
