@@ -25,17 +25,23 @@ def cache_dir() -> Path:
     return Path(base) / "sanctioncast"
 
 
-def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
+def write_atomically(path: Path, write: Callable[[Path], object], replace: bool = True) -> None:
     """``write(tmp)`` to a new file beside ``path``, then moved onto ``path`` in one step: a
-    reader sees the old file or the whole new one, never a part. The folder is created; on
-    any error the temporary file is removed and the error passes on."""
+    reader sees the old file or the whole new one, never a part. With ``replace=False`` a file
+    already at ``path`` (another process's, made meanwhile) is kept and ``FileExistsError``
+    raised. The folder is created; on any error the temporary file is removed and the error
+    passes on."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     tmp = Path(name)
     try:
         write(tmp)
-        os.replace(tmp, path)
+        if replace:
+            os.replace(tmp, path)
+        else:
+            os.link(tmp, path)  # fails, rather than replace, if ``path`` exists
+            tmp.unlink()
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()

@@ -38,7 +38,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import time
 import traceback
 import warnings
@@ -134,13 +133,8 @@ def _start_from_template(db: Path) -> None:
     then makes the database itself) if that fails, or if another process made ``db`` first."""
     try:
         template = schema_template()
-        fd, name = tempfile.mkstemp(dir=db.parent, prefix=f".{db.name}.", suffix=".tmp")
-        os.close(fd)
-        try:
-            shutil.copyfile(template, name)
-            os.link(name, db)  # never onto a database another process has just made
-        finally:
-            os.unlink(name)
+        # never onto a database another process has just made
+        write_atomically(db, lambda tmp: shutil.copyfile(template, tmp), replace=False)
     except FileExistsError:
         pass
     except Exception:
